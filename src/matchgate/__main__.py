@@ -1,0 +1,3 @@
+from matchgate.cli.main import run
+
+run()

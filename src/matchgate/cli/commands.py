@@ -1,0 +1,21 @@
+"""Registers every command group on the application."""
+
+from __future__ import annotations
+
+import typer
+
+from matchgate.cli import (
+    agreement_cmd,
+    audit_cmd,
+    demo_cmd,
+    generate_cmd,
+    master_cmd,
+    model_cmd,
+    verify_cmd,
+)
+
+
+def register(app: typer.Typer) -> None:
+    for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, audit_cmd,
+                   demo_cmd):
+        module.register(app)

@@ -1,0 +1,9 @@
+"""CLI commands: generate (to be filled in)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the application."""

@@ -1,0 +1,32 @@
+"""Settings from the environment (MATCHGATE_*) with sensible embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where matchgate keeps its stores. Every path derives from `home` unless set explicitly."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHGATE_", extra="ignore")
+
+    home: Path = Field(default=Path("matchgate-data"),
+                       description="folder for the match store, the operational store and outputs")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the operational store (default: SQLite in home)")
+    match_store: Path | None = Field(
+        default=None, description="DuckDB file of the master store (default: home/master.duckdb)")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'matchgate.sqlite').resolve()}"
+
+    def resolved_match_store(self) -> Path:
+        return self.match_store or self.home / "master.duckdb"
+
+    def ensure_home(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
