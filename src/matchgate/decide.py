@@ -1,0 +1,150 @@
+"""Decide: turn the scored candidates of one request into a response code. Pure functions.
+
+The rules, in order (the first that applies decides):
+1. no candidate at or above the review threshold: NO_MATCH;
+2. a runner-up that is itself plausible (at or above the review threshold) and close to the best
+   (within the agreement's ambiguity margin, in match weight): AMBIGUOUS;
+3. household logic: another plausible candidate shares the best one's surname, given name and
+   last known address (a JR and a SR, or a namesake in the same household); unless the request's
+   date of birth or generation suffix singles out exactly one of them: AMBIGUOUS;
+4. the best candidate contradicts the request on a discriminating field (both carry a generation
+   suffix and they differ, or a different date of birth that is not a day-month swap):
+   PENDING_REVIEW at most;
+5. the best candidate agrees on the name alone (no address, date of birth or TIN evidence):
+   PENDING_REVIEW, never a disclosure;
+6. the best candidate is below the match threshold: PENDING_REVIEW;
+7. otherwise VERIFIED when the submitted address is the taxpayer's last known, else
+   ADDRESS_DIFFERS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from matchgate.codes import Code, reason_code
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    match_probability: float
+    review_probability: float
+    ambiguity_margin: float  # in match weight (log2 Bayes factor)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """The standardized fields of the request that the household rules look at."""
+
+    request_id: str
+    std_first_canon: str | None = None
+    std_suffix: str | None = None
+    std_dob: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    tin: str
+    match_probability: float
+    match_weight: float
+    address_is_last_known: bool
+    std_first_canon: str | None = None
+    std_last: str | None = None
+    std_suffix: str | None = None
+    std_dob: str | None = None
+    household_key: str | None = None  # normalized last known address
+    corroborated_by: frozenset[str] = frozenset()  # of {"address", "dob", "tin"}
+    evidence: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Decision:
+    request_id: str
+    code: Code
+    reason: str
+    matched_tin: str | None = None
+    match_probability: float | None = None
+    runner_up_probability: float | None = None
+    best: Candidate | None = None
+
+
+def _dob_agrees(a: str | None, b: str | None) -> bool | None:
+    """True if equal or a day-month swap, False if both known and different, None if unknown."""
+    if not a or not b:
+        return None
+    if a == b:
+        return True
+    ya, ma, da = a.split("-")
+    yb, mb, db = b.split("-")
+    return ya == yb and ma == db and da == mb
+
+
+def _suffix_agrees(request: str | None, candidate: str | None) -> bool | None:
+    if not request:
+        return None
+    return request == (candidate or None)
+
+
+def _singles_out(request: RequestFacts, best: Candidate, others: Sequence[Candidate]) -> bool:
+    """Whether the request's DOB or suffix picks the best candidate and none of the others."""
+    for agree in (lambda c: _dob_agrees(request.std_dob, c.std_dob),
+                  lambda c: _suffix_agrees(request.std_suffix, c.std_suffix)):
+        if agree(best) is True and all(agree(o) is False for o in others):
+            return True
+    return False
+
+
+def _same_household_namesakes(best: Candidate, others: Sequence[Candidate]) -> list[Candidate]:
+    if not best.household_key:
+        return []
+    return [o for o in others
+            if o.household_key == best.household_key and o.std_last == best.std_last
+            and o.std_first_canon == best.std_first_canon]
+
+
+def _decision(request: RequestFacts, reason: str, best: Candidate | None = None,
+              runner_up: Candidate | None = None) -> Decision:
+    return Decision(
+        request_id=request.request_id,
+        code=reason_code(reason),
+        reason=reason,
+        matched_tin=best.tin if best else None,
+        match_probability=best.match_probability if best else None,
+        runner_up_probability=runner_up.match_probability if runner_up else None,
+        best=best,
+    )
+
+
+def decide(request: RequestFacts, candidates: Sequence[Candidate],
+           thresholds: Thresholds) -> Decision:
+    ranked = sorted(candidates, key=lambda c: (-c.match_weight, c.tin))
+    if not ranked:
+        return _decision(request, "no_candidate")
+    best, others = ranked[0], ranked[1:]
+    runner_up = others[0] if others else None
+    if best.match_probability < thresholds.review_probability:
+        return _decision(request, "below_threshold", None, None)
+    plausible = [o for o in others if o.match_probability >= thresholds.review_probability]
+    namesakes = _same_household_namesakes(best, plausible)
+    if namesakes and not _singles_out(request, best, namesakes):
+        return _decision(request, "household_conflict", best, runner_up)
+    close = [o for o in plausible
+             if best.match_weight - o.match_weight < thresholds.ambiguity_margin
+             and o not in namesakes]
+    if close and not _singles_out(request, best, close):
+        return _decision(request, "runner_up_close", best, runner_up)
+    suffix_conflict = bool(request.std_suffix and best.std_suffix
+                           and request.std_suffix != best.std_suffix)
+    contradicts = suffix_conflict or _dob_agrees(request.std_dob, best.std_dob) is False
+    if contradicts:
+        return _decision(request, "review_band", best, runner_up)
+    if not best.corroborated_by:
+        return _decision(request, "name_only", best, runner_up)
+    if best.match_probability < thresholds.match_probability:
+        return _decision(request, "review_band", best, runner_up)
+    reason = "match_single" if best.address_is_last_known else "match_address_differs"
+    return _decision(request, reason, best, runner_up)
+
+
+def disclosing(code: Code) -> bool:
+    return code in (Code.VERIFIED, Code.ADDRESS_DIFFERS)

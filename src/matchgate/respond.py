@@ -1,0 +1,46 @@
+"""Respond: what the requester may see, and the custodian's decision export. Pure row building."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from matchgate.codes import REASONS, Code
+from matchgate.columns import DECISION_COLUMNS, DISCLOSED_PREFIX, RESPONSE_COLUMNS
+
+ADDRESS_FIELDS: tuple[str, ...] = ("street", "unit", "city", "state", "zip")
+LAST_KNOWN_ADDRESS = "last_known_address"
+
+
+def disclosed_fields(code: Code, last_address: Mapping[str, object] | None,
+                     disclosable: Sequence[str]) -> dict[str, str | None]:
+    """What a decision may disclose: the last known address for ADDRESS_DIFFERS, where the
+    agreement allows it; nothing in every other case."""
+    if code != Code.ADDRESS_DIFFERS or LAST_KNOWN_ADDRESS not in disclosable or not last_address:
+        return {}
+    return {f: (None if last_address.get(f) is None else str(last_address.get(f)))
+            for f in ADDRESS_FIELDS}
+
+
+def response_columns(disclosable: Sequence[str]) -> list[str]:
+    cols = [*RESPONSE_COLUMNS, "detail"]
+    if LAST_KNOWN_ADDRESS in disclosable:
+        cols += [DISCLOSED_PREFIX + f for f in ADDRESS_FIELDS]
+    return cols
+
+
+def response_row(decision: Mapping[str, object]) -> dict[str, object]:
+    """The requester's view of one decision: code, reason, a sentence, and what is disclosed.
+    Never a score, a TIN or anything else of the master file."""
+    reason = str(decision["reason"])
+    detail = str(decision.get("detail") or REASONS.get(reason, (None, reason))[1])
+    row: dict[str, object] = {"request_id": decision["request_id"], "code": decision["code"],
+                              "reason": reason, "detail": detail}
+    disclosed = decision.get("disclosed") or {}
+    assert isinstance(disclosed, Mapping)
+    for key, value in disclosed.items():
+        row[DISCLOSED_PREFIX + key] = value
+    return row
+
+
+def decision_columns() -> list[str]:
+    return [*DECISION_COLUMNS, "master_version", "batch_id"]

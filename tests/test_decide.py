@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matchgate.codes import Code
+from matchgate.decide import Candidate, RequestFacts, Thresholds, decide
+
+T = Thresholds(match_probability=0.99, review_probability=0.8, ambiguity_margin=3.0)
+REQ = RequestFacts(request_id="R1", std_first_canon="WILLIAM", std_dob="1980-04-07")
+
+
+def cand(tin: str = "123456789", p: float = 0.999, w: float = 12.0, **kw: object) -> Candidate:
+    base = Candidate(tin=tin, match_probability=p, match_weight=w, address_is_last_known=True,
+                     std_first_canon="WILLIAM", std_last="SMITH", std_dob="1980-04-07",
+                     household_key="1 MAIN ST 02134", corroborated_by=frozenset({"address"}))
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_no_candidates_is_no_match() -> None:
+    d = decide(REQ, [], T)
+    assert (d.code, d.reason, d.matched_tin) == (Code.NO_MATCH, "no_candidate", None)
+
+
+def test_weak_candidate_is_no_match_and_names_no_taxpayer() -> None:
+    d = decide(REQ, [cand(p=0.5, w=0.0)], T)
+    assert d.code == Code.NO_MATCH and d.matched_tin is None
+
+
+def test_single_strong_candidate_at_last_known_address_is_verified() -> None:
+    d = decide(REQ, [cand()], T)
+    assert (d.code, d.matched_tin) == (Code.VERIFIED, "123456789")
+
+
+def test_strong_candidate_elsewhere_is_address_differs() -> None:
+    d = decide(REQ, [cand(address_is_last_known=False)], T)
+    assert d.code == Code.ADDRESS_DIFFERS
+
+
+def test_review_band() -> None:
+    d = decide(REQ, [cand(p=0.9, w=3.2)], T)
+    assert (d.code, d.reason) == (Code.PENDING_REVIEW, "review_band")
+
+
+def test_close_runner_up_is_ambiguous() -> None:
+    other = cand(tin="987654321", p=0.998, w=11.0, std_first_canon="JOHN",
+                 household_key="9 ELM ST 02134")
+    d = decide(REQ, [cand(), other], T)
+    assert d.code == Code.AMBIGUOUS and d.runner_up_probability == 0.998
+
+
+def test_distant_runner_up_does_not_block() -> None:
+    other = cand(tin="987654321", p=0.85, w=2.5, std_first_canon="JOHN",
+                 household_key="9 ELM ST 02134")
+    assert decide(REQ, [cand(), other], T).code == Code.VERIFIED
+
+
+def test_father_and_son_in_one_household_without_discriminator_is_ambiguous() -> None:
+    req = RequestFacts(request_id="R1", std_first_canon="WILLIAM")
+    son = cand(std_suffix="JR", std_dob="2001-01-01", w=14.0)
+    father = cand(tin="987654321", std_suffix=None, std_dob="1975-02-02", w=6.0, p=0.985)
+    d = decide(req, [son, father], T)
+    assert (d.code, d.reason) == (Code.AMBIGUOUS, "household_conflict")
+
+
+def test_date_of_birth_singles_out_one_household_member() -> None:
+    req = RequestFacts(request_id="R1", std_first_canon="WILLIAM", std_dob="2001-01-01")
+    son = cand(std_suffix="JR", std_dob="2001-01-01", w=14.0)
+    father = cand(tin="987654321", std_suffix=None, std_dob="1975-02-02", w=6.0, p=0.985)
+    d = decide(req, [son, father], T)
+    assert (d.code, d.matched_tin) == (Code.VERIFIED, "123456789")
+
+
+def test_suffix_singles_out_one_household_member() -> None:
+    req = RequestFacts(request_id="R1", std_first_canon="WILLIAM", std_suffix="JR")
+    son = cand(std_suffix="JR", std_dob="2001-01-01", w=14.0)
+    father = cand(tin="987654321", std_suffix="SR", std_dob="1975-02-02", w=13.0, p=0.985)
+    assert decide(req, [son, father], T).matched_tin == "123456789"
+
+
+def test_conflicting_suffix_never_discloses() -> None:
+    req = RequestFacts(request_id="R1", std_first_canon="WILLIAM", std_suffix="SR")
+    d = decide(req, [cand(std_suffix="JR")], T)
+    assert d.code == Code.PENDING_REVIEW
+
+
+def test_different_date_of_birth_never_discloses_but_swap_is_forgiven() -> None:
+    assert decide(REQ, [cand(std_dob="1980-04-08")], T).code == Code.PENDING_REVIEW
+    assert decide(REQ, [cand(std_dob="1980-07-04")], T).code == Code.VERIFIED
+
+
+def test_name_only_evidence_goes_to_review() -> None:
+    d = decide(REQ, [cand(corroborated_by=frozenset())], T)
+    assert (d.code, d.reason) == (Code.PENDING_REVIEW, "name_only")
+
+
+probs = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+
+@given(st.lists(st.tuples(probs, st.floats(-20, 30), st.booleans()), max_size=5))
+def test_disclosure_only_for_one_plausible_corroborated_candidate(
+        specs: list[tuple[float, float, bool]]) -> None:
+    cands = [cand(tin=f"{i:09d}", p=p, w=w, std_first_canon=f"N{i}", household_key=f"H{i}",
+                  corroborated_by=frozenset({"dob"}) if c else frozenset())
+             for i, (p, w, c) in enumerate(specs)]
+    d = decide(REQ, cands, T)
+    if d.code in (Code.VERIFIED, Code.ADDRESS_DIFFERS):
+        best = next(c for c in cands if c.tin == d.matched_tin)
+        assert best.match_probability >= T.match_probability
+        assert best.corroborated_by
+        assert all(best.match_weight - c.match_weight >= T.ambiguity_margin
+                   or c.match_probability < T.review_probability
+                   for c in cands if c is not best)
