@@ -1,4 +1,5 @@
-"""Response codes and rejection reasons. Published codes and reasons are stable: add, never rename."""
+"""Response codes and rejection reasons. Published codes and reasons are stable: add, never
+rename."""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("matchgate-data"),
                        description="folder for the match store, the operational store and outputs")
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL of the operational store (default: SQLite in home)")
+        default=None,
+        description="SQLAlchemy URL of the operational store (default: SQLite in home)")
     match_store: Path | None = Field(
         default=None, description="DuckDB file of the master store (default: home/master.duckdb)")
 
