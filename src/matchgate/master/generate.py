@@ -18,7 +18,13 @@ from matchgate.master.households import generate_households
 from matchgate.master.master_file import MASTER_SCHEMA, master_rows
 from matchgate.master.namedata import given_names, surnames
 from matchgate.master.population import People
-from matchgate.master.requests import Bases, RequestPlan, build_requests, plan_requests
+from matchgate.master.requests import (
+    Bases,
+    RequestPlan,
+    build_requests,
+    plan_requests,
+    request_counts,
+)
 from matchgate.master.subjects import concat_people
 from matchgate.master.tins import TinPools
 from matchgate.master.writers import MASTER_FORMATS, MasterWriter, write_csv, write_manifest
@@ -53,8 +59,9 @@ class GenerateReport:
     invalid: int
 
 
-def _check(taxpayers: int, requests: int, in_master_share: float, invalid_share: float,
-           master_format: str) -> None:
+def validate_arguments(*, taxpayers: int, requests: int, in_master_share: float = 0.7,
+                       invalid_share: float = 0.08, master_format: str = "parquet") -> None:
+    """Raise InputError, listing every problem, for arguments `generate` cannot honour."""
     problems = ProblemCollector()
     for name, value in (("taxpayers", taxpayers), ("requests", requests)):
         if not isinstance(value, int) or value < 0:
@@ -67,6 +74,11 @@ def _check(taxpayers: int, requests: int, in_master_share: float, invalid_share:
                      field="master_format")
     if problems:
         raise InputError("cannot generate with these settings", problems=problems.problems)
+    n_in = request_counts(requests, in_master_share, invalid_share)[2]
+    if n_in > taxpayers:
+        raise InputError(
+            f"{n_in} requests should be about taxpayers in the master file, but it holds only "
+            f"{taxpayers} taxpayers", hint="Lower --requests or raise --taxpayers.")
 
 
 def _official(rng: np.random.Generator) -> str:
@@ -116,7 +128,8 @@ def generate(out_dir: Path, *, taxpayers: int, requests: int, seed: int,
              progress: Progress | None = None,
              master_format: str = "parquet") -> GenerateReport:
     """Write master.<format>, requests.csv, manifest.toml and truth.csv into out_dir."""
-    _check(taxpayers, requests, in_master_share, invalid_share, master_format)
+    validate_arguments(taxpayers=taxpayers, requests=requests, in_master_share=in_master_share,
+                       invalid_share=invalid_share, master_format=master_format)
     report = progress or (lambda stage, fraction: None)
     root = np.random.SeedSequence(seed)
     tin_ss, plan_ss, fresh_ss, request_ss, chunks_ss = root.spawn(5)

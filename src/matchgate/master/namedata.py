@@ -119,7 +119,7 @@ def given_names() -> GivenNames:
     for s in range(2):
         for g in range(len(GROUPS)):
             idx = np.flatnonzero((sex == s) & (group == g))
-            pools[(s, g)] = Pool(idx, zipf_weights(len(idx), exponent=1.0, offset=4))
+            pools[(s, g)] = Pool(idx, zipf_weights(len(idx), exponent=0.85, offset=6))
     offsets, flat = _nicknames(names)
     return GivenNames(pa.array(names, pa.string()), sex, pools, offsets, flat)
 

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchgate.columns import REQUEST_COLUMNS, TRUTH_COLUMNS
-from matchgate.errors import InputError
 from matchgate.master.invalid import DEFECTS, DUPLICATE, INVALID_KINDS, apply_defects
 from matchgate.master.legal import legal_columns
 from matchgate.master.population import People
@@ -67,16 +66,17 @@ class RequestPlan:
         return sum(self.outsiders.values()) + self.invalid_fresh
 
 
-def plan_requests(rng: np.random.Generator, *, requests: int, taxpayers: int,
-                  in_master_share: float, invalid_share: float) -> RequestPlan:
+def request_counts(requests: int, in_master_share: float,
+                   invalid_share: float) -> tuple[int, int, int]:
+    """(invalid, valid, in master) request counts."""
     n_invalid = round(requests * invalid_share)
     n_valid = requests - n_invalid
-    n_in = round(n_valid * in_master_share)
-    if n_in > taxpayers:
-        raise InputError(
-            f"{n_in} requests should be about taxpayers in the master file, but it holds only "
-            f"{taxpayers} taxpayers",
-            hint="Lower --requests or raise --taxpayers.")
+    return n_invalid, n_valid, round(n_valid * in_master_share)
+
+
+def plan_requests(rng: np.random.Generator, *, requests: int, taxpayers: int,
+                  in_master_share: float, invalid_share: float) -> RequestPlan:
+    n_invalid, n_valid, n_in = request_counts(requests, in_master_share, invalid_share)
     kinds = [k for k in range(len(INVALID_KINDS)) if n_valid or INVALID_KINDS[k] != DUPLICATE]
     invalid_kinds = rng.permutation(np.array(kinds)[np.arange(n_invalid) % len(kinds)])
     n_defect = int((invalid_kinds != INVALID_KINDS.index(DUPLICATE)).sum())
