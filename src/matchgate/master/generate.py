@@ -103,7 +103,8 @@ class _Capture:
         self.parts.append(people.take(sel - lo))
 
     def people_at(self, idx: np.ndarray) -> People:
-        return concat_people(self.parts).take(np.searchsorted(self.want, idx))
+        empty = generate_households(np.random.default_rng(0), 0)
+        return concat_people([empty, *self.parts]).take(np.searchsorted(self.want, idx))
 
 
 def _population(seeds: list[np.random.SeedSequence], taxpayers: int, pools: TinPools,

@@ -86,6 +86,8 @@ def categorical(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
 
 
 def household_sizes(rng: np.random.Generator, n: int) -> np.ndarray:
+    if n == 0:
+        return np.zeros(0, np.int64)
     sizes = rng.choice(np.arange(1, 7), size=n // 2 + 8, p=HOUSEHOLD_SIZE_P)
     while sizes.sum() < n:
         sizes = np.concatenate([sizes, rng.choice(np.arange(1, 7), size=n // 4 + 8,
