@@ -402,3 +402,10 @@ def test_a_typo_is_one_edit_away(words: list[str], seed: int) -> None:
 def test_split_adds_up(total: int, shares: list[float]) -> None:
     parts = split(total, shares)
     assert sum(parts) == total and all(p >= 0 for p in parts)
+
+
+def test_empty_population_and_batch_still_write_headers(tmp_path: Path) -> None:
+    report = generate(tmp_path, taxpayers=0, requests=0, seed=1)
+    assert report.master_rows == 0 and report.requests == 0
+    assert pq.read_table(tmp_path / "master.parquet").num_rows == 0
+    assert (tmp_path / "requests.csv").read_text(encoding="utf-8").count("\n") == 1
