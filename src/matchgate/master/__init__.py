@@ -1,0 +1,1 @@
+"""The custodian's master file: the synthetic population generator (and, later, loading)."""
