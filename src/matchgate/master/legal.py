@@ -18,7 +18,7 @@ _REASONS = (
      "; last known address sought to locate for removal."),
     ("Final order of removal entered in case ",
      "; current residential address needed to execute the order."),
-    ("Alien subject to a final order of removal (case ",
+    ("Person subject to a final order of removal (case ",
      ") who has not departed; address sought to locate the subject."),
 )
 _FIRST_ORDER = int(np.datetime64("1997-04-01", "D").astype(np.int64))
