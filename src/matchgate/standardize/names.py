@@ -50,24 +50,39 @@ def _surname(last: str | None) -> tuple[tuple[str, ...], str | None]:
     return tuple(surname_tokens(tokens)), found
 
 
+def given_columns(first: str | None, middle: str | None) -> tuple[str | None, ...]:
+    """std_first, std_first_canon, std_first_phonetic, std_middle, std_middle_initial and the
+    suffix found trailing the given names, from upper-case ASCII first and middle names."""
+    given, found = _given(first, middle)
+    std_first = given[0] if given else None
+    std_middle = " ".join(given[1:]) or None
+    return (std_first, canonical_first_name(std_first), phonetic_key(std_first), std_middle,
+            std_middle[0] if std_middle else None, found)
+
+
+def surname_columns(last: str | None) -> tuple[str | None, ...]:
+    """std_last, std_last_first, std_last_second, std_last_phonetic and the suffix found
+    trailing the surname, from an upper-case ASCII surname."""
+    surname, found = _surname(last)
+    core = significant(list(surname))
+    return (" ".join(surname) or None, core[0] if core else None, core[-1] if core else None,
+            phonetic_key(core[0]) if core else None, found)
+
+
 def standardize_name(first: object, middle: object, last: object,
                      suffix: object) -> dict[str, str | None]:
     """The STD_NAME_COLUMNS of one person."""
-    given, given_suffix = _given(ascii_upper(first), ascii_upper(middle))
-    surname, last_suffix = _surname(ascii_upper(last))
-    std_suffix = suffix_of(clean(suffix)) or last_suffix or given_suffix
-    std_first = given[0] if given else None
-    std_middle = " ".join(given[1:]) or None
-    core = significant(list(surname))
+    given = given_columns(ascii_upper(first), ascii_upper(middle))
+    surname = surname_columns(ascii_upper(last))
     return {
-        "std_first": std_first,
-        "std_first_canon": canonical_first_name(std_first),
-        "std_first_phonetic": phonetic_key(std_first),
-        "std_middle": std_middle,
-        "std_middle_initial": std_middle[0] if std_middle else None,
-        "std_last": " ".join(surname) or None,
-        "std_last_first": core[0] if core else None,
-        "std_last_second": core[-1] if core else None,
-        "std_last_phonetic": phonetic_key(core[0]) if core else None,
-        "std_suffix": std_suffix,
+        "std_first": given[0],
+        "std_first_canon": given[1],
+        "std_first_phonetic": given[2],
+        "std_middle": given[3],
+        "std_middle_initial": given[4],
+        "std_last": surname[0],
+        "std_last_first": surname[1],
+        "std_last_second": surname[2],
+        "std_last_phonetic": surname[3],
+        "std_suffix": suffix_of(clean(suffix)) or surname[4] or given[5],
     }
