@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 
 from matchgate.standardize.given_names import canonical_first_name
-from matchgate.standardize.phonetic import phonetic_key
+from matchgate.standardize.phonetic import metaphone_key, phonetic_key
 from matchgate.standardize.suffixes import (
     GIVEN_TRAILING,
     drop_leading_titles,
@@ -51,22 +51,24 @@ def _surname(last: str | None) -> tuple[tuple[str, ...], str | None]:
 
 
 def given_columns(first: str | None, middle: str | None) -> tuple[str | None, ...]:
-    """std_first, std_first_canon, std_first_phonetic, std_middle, std_middle_initial and the
-    suffix found trailing the given names, from upper-case ASCII first and middle names."""
+    """std_first, std_first_canon, std_first_phonetic, std_middle, std_middle_initial, the
+    suffix found trailing the given names and std_first_metaphone, from upper-case ASCII first
+    and middle names."""
     given, found = _given(first, middle)
     std_first = given[0] if given else None
     std_middle = " ".join(given[1:]) or None
     return (std_first, canonical_first_name(std_first), phonetic_key(std_first), std_middle,
-            std_middle[0] if std_middle else None, found)
+            std_middle[0] if std_middle else None, found, metaphone_key(std_first))
 
 
 def surname_columns(last: str | None) -> tuple[str | None, ...]:
-    """std_last, std_last_first, std_last_second, std_last_phonetic and the suffix found
-    trailing the surname, from an upper-case ASCII surname."""
+    """std_last, std_last_first, std_last_second, std_last_phonetic, the suffix found trailing
+    the surname and std_last_metaphone, from an upper-case ASCII surname."""
     surname, found = _surname(last)
     core = significant(list(surname))
     return (" ".join(surname) or None, core[0] if core else None, core[-1] if core else None,
-            phonetic_key(core[0]) if core else None, found)
+            phonetic_key(core[0]) if core else None, found,
+            metaphone_key(core[0]) if core else None)
 
 
 def standardize_name(first: object, middle: object, last: object,
@@ -85,4 +87,6 @@ def standardize_name(first: object, middle: object, last: object,
         "std_last_second": surname[2],
         "std_last_phonetic": surname[3],
         "std_suffix": suffix_of(clean(suffix)) or surname[4] or given[5],
+        "std_first_metaphone": given[6],
+        "std_last_metaphone": surname[5],
     }

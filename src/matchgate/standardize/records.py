@@ -84,9 +84,9 @@ def _blank(column: pa.Array) -> pa.Array:
 
 def _name_arrays(table: pa.Table) -> dict[str, pa.Array]:
     given_key = _joined(_string_column(table, "first_name"), _string_column(table, "middle_name"))
-    given = _map_distinct(given_key, lambda k: given_columns(*_split(k, 2)), 6)
+    given = _map_distinct(given_key, lambda k: given_columns(*_split(k, 2)), 7)
     surname = _map_distinct(_string_column(table, "last_name"),
-                            lambda v: surname_columns(ascii_upper(v)), 5)
+                            lambda v: surname_columns(ascii_upper(v)), 6)
     (field_suffix,) = _map_distinct(_string_column(table, "suffix"),
                                     lambda v: (suffix_of(clean(v)),), 1)
     names = ("std_first", "std_first_canon", "std_first_phonetic", "std_middle",
@@ -95,6 +95,8 @@ def _name_arrays(table: pa.Table) -> dict[str, pa.Array]:
     out.update(zip(("std_last", "std_last_first", "std_last_second", "std_last_phonetic"),
                    surname[:4], strict=True))
     out["std_suffix"] = pc.coalesce(field_suffix, surname[4], given[5])
+    out["std_first_metaphone"] = given[6]
+    out["std_last_metaphone"] = surname[5]
     return out
 
 

@@ -36,7 +36,8 @@ def pop_trailing(tokens: list[str], allowed: frozenset[str] | None) -> str | Non
         if tok in PROFESSIONAL:
             tokens.pop()
         elif tok in SUFFIXES and (allowed is None or tok in allowed):
-            found = found or SUFFIXES[tokens.pop()]
+            tokens.pop()
+            found = found or SUFFIXES[tok]
         else:
             break
     return found

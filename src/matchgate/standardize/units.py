@@ -13,14 +13,25 @@ _SPLIT = re.compile(r"[^A-Z0-9#]+|(#)")
 _ORDINAL = re.compile(r"^(\d+)(ST|ND|RD|TH)$")
 
 
-def _identifier(tokens: list[str]) -> str:
-    text = "".join(tokens)
+def _token(text: str) -> str:
     ordinal = _ORDINAL.match(text)
     if ordinal:
         text = ordinal.group(1)
     if text.isdigit():
         text = text.lstrip("0") or "0"
     return text
+
+
+def _identifier(tokens: list[str]) -> str:
+    """Tokens of one unit: a lone letter joins its neighbour ("4 B", "4-B" -> "4B"), other
+    tokens stay apart ("10 12"), so that the result reads back as itself."""
+    out: list[str] = []
+    for tok in (_token(t) for t in tokens):
+        if out and (len(tok) == 1 and tok.isalpha() or len(out[-1]) == 1 and out[-1].isalpha()):
+            out[-1] += tok
+        else:
+            out.append(tok)
+    return " ".join(out)
 
 
 @lru_cache(maxsize=65536)
