@@ -25,6 +25,8 @@ _BOX_GROUPS = {"RR": "RR", "RURAL ROUTE": "RR", "RURAL RTE": "RR", "RT": "RR", "
                "ROUTE": "RR", "HC": "HC", "HIGHWAY CONTRACT": "HC", "STAR ROUTE": "HC"}
 _LEADING_NUMBER = re.compile(r"^(\d{1,6})\s+(\D.*)$")
 _PLACEHOLDER = "100"
+_INITIAL_DOTS = re.compile(r"(?<=\b[A-Z])\.(?=[A-Z]\b)")  # S.W. -> SW., P.O. -> PO.
+_OTHER_DOTS = re.compile(r"\.(?!\d)")
 _UNIT_LABELS = ("OccupancyType", "OccupancyIdentifier", "SubaddressType", "SubaddressIdentifier")
 
 
@@ -118,6 +120,7 @@ def parse_street_line(line: str | None, whole_line: bool = False) -> StreetLine:
     """
     if not line:
         return StreetLine()
+    line = _OTHER_DOTS.sub(" ", _INITIAL_DOTS.sub("", line)).strip()
     match = _LEADING_NUMBER.match(line)
     if match:
         templated = _parse(f"{_PLACEHOLDER} {match.group(2)}", whole_line)
