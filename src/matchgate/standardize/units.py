@@ -22,12 +22,16 @@ def _token(text: str) -> str:
     return text
 
 
+def _letter(text: str) -> bool:
+    return len(text) == 1 and text.isalpha()
+
+
 def _identifier(tokens: list[str]) -> str:
     """Tokens of one unit: a lone letter joins its neighbour ("4 B", "4-B" -> "4B"), other
     tokens stay apart ("10 12"), so that the result reads back as itself."""
     out: list[str] = []
     for tok in (_token(t) for t in tokens):
-        if out and (len(tok) == 1 and tok.isalpha() or len(out[-1]) == 1 and out[-1].isalpha()):
+        if out and (_letter(tok) or _letter(out[-1])):
             out[-1] += tok
         else:
             out.append(tok)
