@@ -216,7 +216,9 @@ def _render(a: dict[str, object], *, full: bool, case: str, dots: bool, plus4: b
     if unit_text and unit_in_line:
         words.append(("," if dots else "") + unit_text)
         unit_text = None
-    city, code, state_name, zip_code = a["place"]  # type: ignore[misc]
+    place = a["place"]
+    assert isinstance(place, tuple)
+    city, code, state_name, zip_code = (str(x) for x in place)
     line = spaces.join(words)
     zip_text = f"{zip_code}-{a['plus4']}" if plus4 else zip_code
     state = state_name if full else code
