@@ -47,6 +47,8 @@ STD_NAME_COLUMNS: tuple[str, ...] = (
     "std_last_second",      # last surname token: "LOPEZ" (same as first when only one)
     "std_last_phonetic",    # phonetic key of std_last_first
     "std_suffix",           # JR, SR, II, III, IV, V or None
+    "std_first_metaphone",  # second phonetic key of std_first (Metaphone; NYSIIS above)
+    "std_last_metaphone",   # second phonetic key of std_last_first (Metaphone)
 )
 STD_ADDRESS_COLUMNS: tuple[str, ...] = (
     "std_house",            # house number as written after normalization: "123", "123-1/2"

@@ -8,6 +8,11 @@ Public interface (stable; other parts import only these names):
 - standardize_tin(value) -> nine digits or None
 - standardize_record(mapping) -> dict of every STD_COLUMNS entry
 - standardize_table(pyarrow.Table) -> the table with STD_COLUMNS appended
+
+Modules: names (given names, suffixes), surnames (compound surnames, particles), given_names
+(nickname keys), phonetic, addresses and street_line (usaddress parsing), usps (Publication 28
+vocabularies; appendix C1 in data/usps_street_suffixes.csv), units, postal (states, ZIP5,
+cities), dates (dates of birth, TINs), records (records and tables). Every function is pure.
 """
 
 from matchgate.standardize.addresses import ParsedAddress, parse_address, standardize_address
