@@ -1,13 +1,20 @@
-"""Address parsing and standardization (minimal first version; see issue 3 for the full one)."""
+"""Address parsing (usaddress) and standardization (USPS Publication 28).
+
+parse_address never raises: junk gives kind "unknown" with whatever could be read, and house and
+street_name are None when absent, so that the address gate can judge the address honestly.
+kind is "po_box" for a PO box (po_box holds its number), "street" when a street name was found
+(house may still be None: the gate requires it), "unknown" otherwise; rural-route and highway
+contract boxes ("RR 2 BOX 15") are "unknown" with the route in street.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from matchgate.standardize.text import clean
-
-_ZIP = re.compile(r"^(\d{5})(?:-?\d{4})?$")
+from matchgate.standardize.postal import city_name, state_code, zip5
+from matchgate.standardize.street_line import StreetLine, parse_street_line
+from matchgate.standardize.text import ascii_upper, to_text
+from matchgate.standardize.units import unit_id
 
 
 @dataclass(frozen=True)
@@ -25,29 +32,44 @@ class ParsedAddress:
     po_box: str | None = None
 
 
+def _kind(line: StreetLine) -> str:
+    if line.po_box is not None:
+        return "po_box"
+    if line.street_name is not None:
+        return "street"
+    return "unknown"
+
+
 def parse_address(street: object, unit: object, city: object, state: object,
                   zip_code: object) -> ParsedAddress:
-    line = clean(street) or ""
-    parts = line.split(" ")
-    house = parts[0] if parts and parts[0][:1].isdigit() else None
-    rest = parts[1:] if house else parts
-    zip_text = (str(zip_code).strip() if zip_code is not None else "")
-    zmatch = _ZIP.match(zip_text)
+    """Parse one address; the street line may carry the unit and, when the city, state and ZIP
+    fields are all empty, the city, state and ZIP too."""
+    city_text, state_text, zip_text = to_text(city), to_text(state), to_text(zip_code)
+    whole_line = city_text is None and state_text is None and zip_text is None
+    line = parse_street_line(ascii_upper(street), whole_line)
+    if whole_line:
+        city_text, state_text, zip_text = line.city, line.state, line.zip_code
     return ParsedAddress(
-        kind="street" if house and rest else "unknown",
-        house=house,
-        street=" ".join(rest) or None,
-        street_name=rest[0] if rest else None,
-        unit=clean(unit),
-        city=clean(city),
-        state=clean(state),
-        zip5=zmatch.group(1) if zmatch else None,
+        kind=_kind(line),
+        house=line.house,
+        street=line.street,
+        street_name=line.street_name,
+        unit=unit_id(ascii_upper(unit)) or line.unit,
+        city=city_name(city_text),
+        state=state_code(state_text),
+        zip5=zip5(zip_text),
+        po_box=line.po_box,
     )
 
 
 def standardize_address(street: object, unit: object, city: object, state: object,
                         zip_code: object) -> dict[str, str | None]:
+    """The STD_ADDRESS_COLUMNS of one address."""
     p = parse_address(street, unit, city, state, zip_code)
+    return address_columns(p)
+
+
+def address_columns(p: ParsedAddress) -> dict[str, str | None]:
     return {
         "std_house": p.house,
         "std_street": p.street,
