@@ -4,9 +4,9 @@ EM can leave a level unobserved, or give a rare partial agreement (a phonetic ma
 Jaro-Winkler failed, say) less credit than a total disagreement. So, per comparison:
 - a missing u (the level never occurred among the non-matching pairs sampled) becomes one in
   the number of pairs sampled;
-- a missing m (no true match was seen at the level) becomes UNSEEN_M, but never more than u: a
-  level no match was seen at never counts for a match, and counts against it as much as it is
-  common among non-matches;
+- a missing or tiny m (no, or almost no, true match was seen at the level) becomes UNSEEN_M,
+  but never more than u: such a level never counts for a match, and counts against it at most
+  as much as it is common among non-matches (levels whose m is fixed by design keep it);
 - no level's weight falls below that of the comparison's last (else) level, because a partial
   agreement is never stronger evidence against a match than total disagreement.
 """
@@ -31,8 +31,11 @@ def _calibrate_levels(levels: list[dict[str, Any]], unseen_u: float) -> None:
     for level in active:
         if _known(level.get("u_probability")) is None:
             level["u_probability"] = unseen_u
-        if _known(level.get("m_probability")) is None:
-            level["m_probability"] = min(UNSEEN_M, level["u_probability"])
+        least = min(UNSEEN_M, level["u_probability"])
+        if level.get("fix_m_probability"):
+            continue
+        m = _known(level.get("m_probability"))
+        level["m_probability"] = least if m is None else max(m, least)
     last = active[-1]
     floor = math.log2(last["m_probability"] / last["u_probability"])
     for level in active[:-1]:
