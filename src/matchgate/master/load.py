@@ -1,0 +1,311 @@
+"""`load_master`: the custodian's master file (CSV or Parquet) into the master store.
+
+The file is read in batches (memory stays flat at any size), every row is standardized with
+matchgate.standardize, and rows that cannot be matched on (an invalid TIN, a missing first or last
+name, an impossible tax year, a TIN type that contradicts the TIN) are set aside into
+`master_rejects` with their reason: counted, kept, never silently dropped. The store is built into
+a temporary file next to the target and moved into place with os.replace, so a failed load leaves
+the previous store as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from matchgate.columns import MASTER_COLUMNS, STD_COLUMNS
+from matchgate.errors import InputError, Problem
+from matchgate.master.store import SCHEMA_VERSION
+from matchgate.master.tins import is_valid_itin, is_valid_ssn
+from matchgate.standardize import standardize_table
+
+Progress = Callable[[str, float], None]
+
+BATCH_ROWS = 100_000
+FIRST_TAX_YEAR = 1913  # the first year of the federal income tax
+REJECT_REASONS: dict[str, str] = {
+    "invalid_tin": "the TIN is not a valid SSN or ITIN",
+    "tin_type_mismatch": "the TIN type is neither SSN nor ITIN, or contradicts the TIN",
+    "missing_first_name": "the first name is missing",
+    "missing_last_name": "the last name is missing",
+    "invalid_tax_year": "the tax year is missing or out of range",
+}
+_RAW_DDL = ", ".join(f"{c} VARCHAR" for c in MASTER_COLUMNS if c != "tax_year")
+_STD_DDL = ", ".join(f"{c} VARCHAR" for c in STD_COLUMNS)
+
+
+@dataclass(frozen=True)
+class MasterLoadReport:
+    """What a load read, kept and set aside."""
+
+    source: Path
+    store_path: Path
+    master_version: str
+    rows_read: int
+    history_rows: int
+    taxpayers: int
+    rejected_rows: int
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def file_version(path: Path) -> str:
+    """sha256 of the file content, first 16 hex digits."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _missing_columns(path: Path, names: list[str]) -> None:
+    missing = [c for c in MASTER_COLUMNS if c not in names]
+    if missing:
+        raise InputError(
+            f"{path}: the master file lacks {len(missing)} required column(s)",
+            problems=[Problem("required column is missing", file=str(path), field=c)
+                      for c in missing],
+            hint=f"A master file has the columns: {', '.join(MASTER_COLUMNS)}.")
+
+
+def _csv_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in MASTER_COLUMNS},
+                                  strings_can_be_null=True, include_columns=list(MASTER_COLUMNS))
+    reader = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=8 << 20),
+                           convert_options=convert)
+    yield from reader
+
+
+def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS,
+                                                 columns=list(MASTER_COLUMNS))
+
+
+def _column_names(path: Path, kind: str) -> list[str]:
+    if kind == "parquet":
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    with path.open("rb") as fh:
+        header = fh.readline().decode("utf-8-sig").strip()
+    return [name.strip().strip('"') for name in header.split(",")]
+
+
+def _kind(path: Path) -> str:
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    return "parquet" if magic == b"PAR1" or path.suffix.lower() == ".parquet" else "csv"
+
+
+def read_master_batches(path: Path) -> Iterator[pa.Table]:
+    """The master file as tables of MASTER_COLUMNS, all strings; InputError when unreadable."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such master file")
+    try:
+        kind = _kind(path)
+        _missing_columns(path, _column_names(path, kind))
+        batches = _parquet_batches(path) if kind == "parquet" else _csv_batches(path)
+        for batch in batches:
+            yield _as_text_table(pa.Table.from_batches([batch]))
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: the master file cannot be read ({exc})",
+                         problems=[Problem(str(exc), file=str(path))]) from exc
+
+
+def _as_text(name: str, column: pa.ChunkedArray) -> pa.Array:
+    array = column.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return pc.cast(array, pa.string())
+    if pa.types.is_timestamp(array.type):
+        array = pc.cast(array, pa.date32())
+    text = pc.cast(array, pa.string())
+    width = {"tin": 9, "zip": 5}.get(name)
+    if width and pa.types.is_integer(array.type):
+        text = pc.utf8_lpad(text, width, "0")
+    return text
+
+
+def _as_text_table(table: pa.Table) -> pa.Table:
+    return pa.table({c: _as_text(c, table.column(c)) for c in MASTER_COLUMNS})
+
+
+def _tax_years(raw: pa.Array) -> np.ndarray:
+    """The tax year as an integer, or -1 when missing, unreadable or out of range."""
+    out = np.full(len(raw), -1, dtype=np.int64)
+    last_year = date.today().year
+    for i, value in enumerate(raw.to_pylist()):
+        text = (value or "").strip()
+        if text.isdigit() and FIRST_TAX_YEAR <= int(text) <= last_year:
+            out[i] = int(text)
+    return out
+
+
+def _tin_checks(std_tin: pa.Array, raw_type: pa.Array) -> tuple[np.ndarray, np.ndarray,
+                                                                 np.ndarray]:
+    """(TIN valid, TIN type consistent, derived type is ITIN) per row."""
+    present = np.asarray(pc.is_valid(std_tin).to_numpy(zero_copy_only=False), dtype=bool)
+    digits = np.asarray(pc.fill_null(std_tin, "0").to_numpy(zero_copy_only=False))
+    tin = digits.astype(np.int64)
+    itin = is_valid_itin(tin)
+    valid = present & (is_valid_ssn(tin) | itin)
+    given = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(raw_type, "")))
+    given_np = np.asarray(given.to_numpy(zero_copy_only=False))
+    derived = np.where(itin, "ITIN", "SSN")
+    consistent = (given_np == "") | (given_np == derived)
+    return valid, consistent, itin
+
+
+def classify_rows(std: pa.Table) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """For a standardized batch: per row the reasons it is set aside ('' when kept, else
+    ';'-joined), the derived TIN type, and the tax year."""
+    valid_tin, consistent, itin = _tin_checks(std.column("std_tin").combine_chunks(),
+                                              std.column("tin_type").combine_chunks())
+    years = _tax_years(std.column("tax_year").combine_chunks())
+    checks = (
+        ("invalid_tin", ~valid_tin),
+        ("tin_type_mismatch", valid_tin & ~consistent),
+        ("missing_first_name", np.asarray(pc.is_null(std.column("std_first")))),
+        ("missing_last_name", np.asarray(pc.is_null(std.column("std_last")))),
+        ("invalid_tax_year", years < 0),
+    )
+    reasons = [";".join(name for name, failed in checks if failed[i])
+               for i in range(std.num_rows)]
+    return reasons, np.where(itin, "ITIN", "SSN"), years
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TABLE master_history (row_id BIGINT NOT NULL, {_RAW_DDL}, "
+                f"tax_year INTEGER NOT NULL, {_STD_DDL})").fetchall()
+    con.execute(f"CREATE TABLE master_rejects (source_row BIGINT NOT NULL, reason VARCHAR "
+                f"NOT NULL, reasons VARCHAR NOT NULL, {_RAW_DDL}, tax_year VARCHAR)").fetchall()
+
+
+_KEPT_RAW = [c for c in MASTER_COLUMNS if c not in ("tin_type", "tax_year")]
+
+
+def _append_batch(con: duckdb.DuckDBPyConnection, raw: pa.Table, first_row: int) -> None:
+    """Standardize one batch and insert its rows into master_history or master_rejects."""
+    std = standardize_table(raw)
+    reasons, tin_type, years = classify_rows(std)
+    std = std.append_column("row_id", pa.array(np.arange(first_row, first_row + raw.num_rows)))
+    std = std.append_column("reasons", pa.array(reasons, type=pa.string()))
+    std = std.append_column("derived_tin_type", pa.array(tin_type, type=pa.string()))
+    std = std.append_column("year", pa.array(years))
+    raw_cols = ", ".join(_KEPT_RAW)
+    con.register("batch_in", std)
+    try:
+        con.execute(f"INSERT INTO master_history (row_id, tin_type, {raw_cols}, tax_year, "
+                    f"{', '.join(STD_COLUMNS)}) SELECT row_id, derived_tin_type, {raw_cols}, "
+                    f"CAST(year AS INTEGER), {', '.join(STD_COLUMNS)} FROM batch_in "
+                    f"WHERE reasons = ''").fetchall()
+        con.execute(f"INSERT INTO master_rejects (source_row, reason, reasons, tin_type, "
+                    f"{raw_cols}, tax_year) SELECT row_id, split_part(reasons, ';', 1), reasons, "
+                    f"tin_type, {raw_cols}, tax_year FROM batch_in WHERE reasons <> ''"
+                    ).fetchall()
+    finally:
+        con.unregister("batch_in")
+
+
+_DERIVED_SQL = f"""
+CREATE TABLE taxpayers AS
+SELECT tin, tin_type, tax_year AS last_tax_year, row_id AS last_row_id,
+       first_name, middle_name, last_name, suffix, date_of_birth,
+       street AS last_street, unit AS last_unit, city AS last_city, state AS last_state,
+       zip AS last_zip, {", ".join(STD_COLUMNS)}
+FROM master_history
+QUALIFY row_number() OVER (PARTITION BY tin ORDER BY tax_year DESC, row_id DESC) = 1
+ORDER BY tin;
+CREATE UNIQUE INDEX taxpayers_tin ON taxpayers (tin);
+CREATE INDEX master_history_tin ON master_history (tin);
+"""
+
+
+def _finish(con: duckdb.DuckDBPyConnection, source: Path, version: str) -> tuple[int, int, int]:
+    con.execute(_DERIVED_SQL).fetchall()
+    history = _count(con, "master_history")
+    taxpayers = _count(con, "taxpayers")
+    rejected = _count(con, "master_rejects")
+    con.execute(
+        "CREATE TABLE store_meta AS SELECT ? AS master_version, ? AS source_file, "
+        "CAST(? AS TIMESTAMPTZ) AS loaded_at, ? AS history_rows, ? AS taxpayers, "
+        "? AS rejected_rows, ? AS schema_version",
+        [version, str(source), datetime.now(UTC).isoformat(), history, taxpayers, rejected,
+         SCHEMA_VERSION]).fetchall()
+    return history, taxpayers, rejected
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+
+def _temporary_path(store_path: Path) -> Path:
+    return store_path.with_name(f".{store_path.name}.{os.getpid()}.loading")
+
+
+def _remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def _build(source: Path, tmp: Path, report: Progress) -> tuple[int, int, int, int]:
+    total = max(_row_estimate(source), 1)
+    con = duckdb.connect(str(tmp))
+    try:
+        _create_tables(con)
+        rows = 0
+        for batch in read_master_batches(source):
+            _append_batch(con, batch, rows + 1)
+            rows += batch.num_rows
+            report("standardize", min(1.0, rows / total))
+        report("index", 0.0)
+        history, taxpayers, rejected = _finish(con, source, file_version(source))
+        con.execute("CHECKPOINT").fetchall()
+        report("index", 1.0)
+        return rows, history, taxpayers, rejected
+    finally:
+        con.close()
+
+
+def _row_estimate(path: Path) -> int:
+    try:
+        if _kind(path) == "parquet":
+            return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowException, OSError):
+        return 0
+    return max(path.stat().st_size // 120, 1)
+
+
+def load_master(path: Path, store_path: Path, *, progress: Progress | None = None
+                ) -> MasterLoadReport:
+    """Load a master file into a new store at store_path, replacing any old one atomically."""
+    started = time.monotonic()
+    path, store_path = Path(path), Path(store_path)
+    report = progress or (lambda stage, fraction: None)
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary_path(store_path)
+    _remove(tmp)
+    try:
+        rows, history, taxpayers, rejected = _build(path, tmp, report)
+        os.replace(tmp, store_path)
+    finally:
+        _remove(tmp)
+    with duckdb.connect(str(store_path), read_only=True) as con:
+        by_reason = dict(con.sql("SELECT reason, count(*) FROM master_rejects GROUP BY reason "
+                                 "ORDER BY reason").fetchall())
+        version = str(con.sql("SELECT master_version FROM store_meta").fetchall()[0][0])
+    return MasterLoadReport(source=path, store_path=store_path, master_version=version,
+                            rows_read=rows, history_rows=history, taxpayers=taxpayers,
+                            rejected_rows=rejected, rejects_by_reason=by_reason,
+                            seconds=round(time.monotonic() - started, 2))

@@ -1,0 +1,65 @@
+"""From Splink's scored pairs to candidates: the best master-history row per (request, TIN),
+the evidence behind it, and the taxpayer's last known address."""
+
+from __future__ import annotations
+
+from matchgate.match.inputs import MASTER_PREFIX, STORE_ALIAS
+from matchgate.match.settings import MASTER_DATASET
+
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "request_id", "tin", "tin_type", "match_probability", "match_weight", "evidence",
+    "last_street", "last_unit", "last_city", "last_state", "last_zip",
+    "std_first", "std_last", "std_suffix", "std_dob",
+    "address_is_last_known", "matched_history_year",
+)
+
+
+def _evidence_sql(comparisons: list[str]) -> str:
+    weights = ", ".join(f"'{c}', round(b.mw_{c}, 4)" for c in comparisons)
+    gammas = ", ".join(f"'{c}', b.gamma_{c}" for c in comparisons)
+    return (f"CAST(json_object('match_weights', json_object({weights}), "
+            f"'gamma', json_object({gammas})) AS VARCHAR)")
+
+
+def _weight_sql(comparison: str, with_tf: bool) -> str:
+    tf = f" + coalesce(mw_tf_adj_{comparison}, 0)" if with_tf else ""
+    return f"mw_{comparison}{tf} AS mw_{comparison}, gamma_{comparison}"
+
+
+def candidates_sql(predictions: str, requests: str, comparisons: list[str],
+                   tf_comparisons: frozenset[str] = frozenset()) -> str:
+    """SQL over the predictions table and the registered requests (unique_id + std_*).
+
+    The evidence holds, per comparison, its match weight (term-frequency adjustment included)
+    and its gamma level for the best history row."""
+    side = f"source_dataset_l = '{MASTER_DATASET}'"
+    pair_cols = ", ".join(_weight_sql(c, c in tf_comparisons) for c in comparisons)
+    return f"""
+WITH pairs AS (
+    SELECT CASE WHEN {side} THEN unique_id_l ELSE unique_id_r END AS master_uid,
+           CASE WHEN {side} THEN unique_id_r ELSE unique_id_l END AS request_id,
+           match_probability, match_weight, {pair_cols}
+    FROM {predictions}
+), rows AS (
+    SELECT p.*, h.tin, h.tax_year
+    FROM pairs p JOIN {STORE_ALIAS}.master_history h
+      ON h.row_id = CAST(substr(p.master_uid, {len(MASTER_PREFIX) + 1}) AS BIGINT)
+), best AS (
+    SELECT * FROM rows
+    QUALIFY row_number() OVER (PARTITION BY request_id, tin
+                               ORDER BY match_weight DESC, tax_year DESC) = 1
+)
+SELECT b.request_id, b.tin, t.tin_type, b.match_probability, b.match_weight,
+       {_evidence_sql(comparisons)} AS evidence,
+       t.last_street, t.last_unit, t.last_city, t.last_state, t.last_zip,
+       t.std_first, t.std_last, t.std_suffix, t.std_dob,
+       coalesce(r.std_house = t.std_house AND r.std_street_name = t.std_street_name
+                AND r.std_zip5 = t.std_zip5
+                AND (r.std_unit IS NULL OR t.std_unit IS NULL OR r.std_unit = t.std_unit),
+                FALSE) AS address_is_last_known,
+       b.tax_year AS matched_history_year
+FROM best b
+JOIN {STORE_ALIAS}.taxpayers t ON t.tin = b.tin
+JOIN {requests} r ON r.unique_id = b.request_id
+ORDER BY b.request_id, b.match_weight DESC, b.tin
+"""

@@ -1,0 +1,117 @@
+"""The engine interface, and its DuckDB implementation with Splink.
+
+An engine takes standardized requests (request_id and the std_* columns; the caller
+standardizes) and returns candidate taxpayers with their match probability and evidence. The
+engine is chosen by configuration; callers depend only on MatchEngine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+from splink import DuckDBAPI, Linker
+
+from matchgate.errors import StoreError
+from matchgate.master.store import open_master
+from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
+from matchgate.match.inputs import attach_store, master_select, requests_input
+from matchgate.match.settings import MASTER_DATASET, REQUESTS_DATASET
+from matchgate.match.train import DEFAULT_MODEL_PATH
+
+REQUESTS_PER_CHUNK = 25_000
+MASTER_ROWS_PER_CHUNK = 2_000_000
+
+
+class MatchEngine(Protocol):
+    """Finds the taxpayers who could be the person each request names."""
+
+    def find_candidates(self, requests: pa.Table, *,
+                        threshold_probability: float = 0.01) -> pa.Table:
+        """One row per (request_id, tin) scoring at least threshold_probability; columns
+        CANDIDATE_COLUMNS. Requests without a candidate have no row."""
+        ...
+
+
+def load_model(model_path: Path) -> dict[str, Any]:
+    try:
+        model: dict[str, Any] = json.loads(Path(model_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{model_path}: the match model cannot be read ({exc})",
+                         hint="Train one with: matchgate model train") from exc
+    return model
+
+
+def comparison_names(model: dict[str, Any]) -> list[str]:
+    return [c["output_column_name"] for c in model["comparisons"]]
+
+
+def tf_comparisons(model: dict[str, Any]) -> frozenset[str]:
+    """Comparisons with a term-frequency adjusted level."""
+    return frozenset(c["output_column_name"] for c in model["comparisons"]
+                     if any(lv.get("tf_adjustment_column") for lv in c["comparison_levels"]))
+
+
+def _empty_candidates() -> pa.Table:
+    types = {"match_probability": pa.float64(), "match_weight": pa.float64(),
+             "address_is_last_known": pa.bool_(), "matched_history_year": pa.int32()}
+    return pa.table({c: pa.array([], type=types.get(c, pa.string()))
+                     for c in CANDIDATE_COLUMNS})
+
+
+class DuckDBMatchEngine:
+    """Splink on DuckDB over the master store. Each call works in its own in-memory database
+    (intermediate tables spill to a temporary folder), so calls never share state."""
+
+    def __init__(self, store_path: Path, model_path: Path = DEFAULT_MODEL_PATH, *,
+                 requests_per_chunk: int = REQUESTS_PER_CHUNK):
+        self.store_path = Path(store_path)
+        with open_master(self.store_path) as store:
+            self.master_rows = store.meta().history_rows
+        self.model = load_model(model_path)
+        # the evidence needs the gamma levels, which Splink keeps with the matching columns
+        self.model.update(retain_matching_columns=True,
+                          retain_intermediate_calculation_columns=True)
+        self.comparisons = comparison_names(self.model)
+        self.tf_comparisons = tf_comparisons(self.model)
+        self.requests_per_chunk = requests_per_chunk
+
+    def _chunks(self, n_requests: int) -> tuple[int, int]:
+        """(master chunks, request chunks) for predict."""
+        return (max(1, math.ceil(self.master_rows / MASTER_ROWS_PER_CHUNK)),
+                max(1, math.ceil(n_requests / self.requests_per_chunk)))
+
+    def find_candidates(self, requests: pa.Table, *,
+                        threshold_probability: float = 0.01) -> pa.Table:
+        shaped = requests_input(requests)
+        if shaped.num_rows == 0:
+            return _empty_candidates()
+        with tempfile.TemporaryDirectory(prefix="matchgate-match-") as tmp:
+            con = duckdb.connect(config={"temp_directory": tmp})
+            try:
+                return self._run(con, shaped, threshold_probability)
+            finally:
+                con.close()
+
+    def _run(self, con: duckdb.DuckDBPyConnection, shaped: pa.Table,
+             threshold: float) -> pa.Table:
+        attach_store(con, str(self.store_path))
+        con.execute(f"CREATE VIEW master_input AS {master_select()}").fetchall()
+        con.register("requests_in", shaped)
+        db_api = DuckDBAPI(connection=con.cursor())
+        sides = [db_api.register("master_input", dataset_display_name=MASTER_DATASET),
+                 db_api.register(shaped, dataset_display_name=REQUESTS_DATASET)]
+        linker = Linker(sides, self.model, log_level=logging.WARNING)
+        n_master, n_requests = self._chunks(shaped.num_rows)
+        predictions = linker.inference.predict(
+            threshold_match_probability=threshold, num_chunks_left=n_master,
+            num_chunks_right=n_requests, warning_mode="never")
+        sql = candidates_sql(predictions.physical_name, "requests_in", self.comparisons,
+                             self.tf_comparisons)
+        return con.sql(sql).to_arrow_table().select(list(CANDIDATE_COLUMNS))

@@ -1,0 +1,164 @@
+"""Loading the master file into the master store: standardized, last known address, rejects,
+errors that name the file and column, and atomic replacement."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from matchgate.cli.master_cmd import register
+from matchgate.columns import MASTER_COLUMNS, STD_COLUMNS
+from matchgate.errors import InputError, StoreError
+from matchgate.master.generate import generate
+from matchgate.master.load import file_version, load_master
+from matchgate.master.store import open_master
+
+GOOD = [
+    # tin, type, first, middle, last, suffix, dob, street, unit, city, state, zip, year
+    ("123456789", "SSN", "William", "J", "Harper", "", "1970-03-04", "12 Oak Street", "",
+     "Springfield", "IL", "62701", "2021"),
+    ("123456789", "SSN", "William", "J", "Harper", "", "1970-03-04", "48 Elm Avenue", "Apt 2",
+     "Springfield", "IL", "62702", "2023"),
+    ("123456789", "SSN", "William", "J", "Harper", "", "1970-03-04", "12 Oak Street", "",
+     "Springfield", "IL", "62701", "2022"),
+    ("912701234", "", "María", "", "García López", "", "1985-11-30", "7 Pine Rd", "",
+     "Austin", "TX", "78701", "2024"),
+]
+BAD = [
+    ("000000000", "SSN", "Ann", "", "Smith", "", "1990-01-01", "1 Main St", "", "Boston",
+     "MA", "02108", "2023"),                                                   # invalid_tin
+    ("12345", "SSN", "Bob", "", "Jones", "", "", "2 Main St", "", "Boston", "MA", "02108",
+     "2023"),                                                                  # invalid_tin
+    ("234567890", "SSN", "Carl", "", "", "", "", "3 Main St", "", "Boston", "MA", "02108",
+     "2023"),                                                                  # missing last
+    ("234567891", "SSN", "Dora", "", "Lane", "", "", "4 Main St", "", "Boston", "MA", "02108",
+     "1850"),                                                                  # tax year
+    ("923701234", "SSN", "Eve", "", "Moss", "", "", "5 Main St", "", "Boston", "MA", "02108",
+     "2023"),                                                                  # type mismatch
+]
+
+
+def write_csv(path: Path, rows: list[tuple[str, ...]], columns: tuple[str, ...] = MASTER_COLUMNS
+              ) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    tmp = tmp_path_factory.mktemp("load")
+    source = write_csv(tmp / "master.csv", GOOD + BAD)
+    report = load_master(source, tmp / "store.duckdb")
+    return tmp / "store.duckdb", report
+
+
+def test_rows_are_standardized_and_kept(loaded: tuple[Path, object]) -> None:
+    store, report = loaded
+    with duckdb.connect(str(store), read_only=True) as con:
+        cols = {r[0] for r in con.sql("DESCRIBE master_history").fetchall()}
+        assert set(STD_COLUMNS) <= cols and "row_id" in cols
+        rows = con.sql("SELECT std_first, std_last_first, std_last_second, std_zip5, tin_type "
+                       "FROM master_history WHERE tin = '912701234'").fetchall()
+    assert rows == [("MARIA", "GARCIA", "LOPEZ", "78701", "ITIN")]
+    assert report.history_rows == 4  # type: ignore[attr-defined]
+    assert report.taxpayers == 2  # type: ignore[attr-defined]
+
+
+def test_last_known_address_is_the_latest_tax_year(loaded: tuple[Path, object]) -> None:
+    store, _ = loaded
+    with open_master(store) as handle:
+        row = handle.cursor().sql(
+            "SELECT last_street, last_unit, last_zip, last_tax_year, std_house, std_unit "
+            "FROM taxpayers WHERE tin = '123456789'").fetchall()
+    assert row == [("48 Elm Avenue", "Apt 2", "62702", 2023, "48", "2")]
+
+
+def test_rejects_are_counted_by_reason_and_kept(loaded: tuple[Path, object]) -> None:
+    store, report = loaded
+    assert report.rejected_rows == 5  # type: ignore[attr-defined]
+    assert report.rejects_by_reason == {  # type: ignore[attr-defined]
+        "invalid_tin": 2, "missing_last_name": 1, "invalid_tax_year": 1,
+        "tin_type_mismatch": 1}
+    with duckdb.connect(str(store), read_only=True) as con:
+        kept = con.sql("SELECT source_row, reason, first_name, tax_year FROM master_rejects "
+                       "ORDER BY source_row").fetchall()
+    assert kept[0] == (5, "invalid_tin", "Ann", "2023")
+    assert kept[3] == (8, "invalid_tax_year", "Dora", "1850")
+
+
+def test_meta_records_version_and_counts(loaded: tuple[Path, object], tmp_path: Path) -> None:
+    store, report = loaded
+    with open_master(store) as handle:
+        meta = handle.meta()
+    assert meta.master_version == report.master_version  # type: ignore[attr-defined]
+    assert len(meta.master_version) == 16
+    assert (meta.history_rows, meta.taxpayers, meta.rejected_rows) == (4, 2, 5)
+
+
+def test_missing_columns_are_named(tmp_path: Path) -> None:
+    columns = tuple(c for c in MASTER_COLUMNS if c not in ("tax_year", "zip"))
+    source = write_csv(tmp_path / "m.csv", [g[:11] for g in GOOD], columns)
+    with pytest.raises(InputError) as err:
+        load_master(source, tmp_path / "s.duckdb")
+    assert {p.field for p in err.value.problems} == {"tax_year", "zip"}
+    assert "m.csv" in str(err.value)
+
+
+def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
+    source = tmp_path / "master.parquet"
+    source.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(InputError, match=r"master\.parquet"):
+        load_master(source, tmp_path / "s.duckdb")
+
+
+def test_failed_load_leaves_the_old_store(tmp_path: Path) -> None:
+    store = tmp_path / "store.duckdb"
+    good = write_csv(tmp_path / "good.csv", GOOD)
+    load_master(good, store)
+    broken = tmp_path / "broken.csv"
+    lines = good.read_text(encoding="utf-8").splitlines()
+    broken.write_text("\n".join([*lines, "1,2,3"]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        load_master(broken, store)
+    with open_master(store) as handle:
+        assert handle.meta().master_version == file_version(good)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.csv", "good.csv",
+                                                          "store.duckdb"]
+
+
+def test_open_missing_store_hints_at_load(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as err:
+        open_master(tmp_path / "none.duckdb")
+    assert "matchgate master load" in str(err.value)
+
+
+def test_generated_parquet_loads(tmp_path: Path) -> None:
+    generate(tmp_path / "g", taxpayers=300, requests=0, seed=5)
+    report = load_master(tmp_path / "g" / "master.parquet", tmp_path / "s.duckdb")
+    assert report.taxpayers == 300 and report.rejected_rows == 0
+    with open_master(tmp_path / "s.duckdb") as handle:
+        stale = handle.cursor().sql(
+            "SELECT count(*) FROM taxpayers t JOIN master_history h ON h.tin = t.tin "
+            "WHERE h.tax_year > t.last_tax_year").fetchall()[0][0]
+    assert stale == 0
+
+
+def test_cli_master_load(tmp_path: Path) -> None:
+    app = typer.Typer()
+    register(app)
+    source = write_csv(tmp_path / "m.csv", GOOD + BAD)
+    result = CliRunner().invoke(app, ["master", "load", str(source), "--store",
+                                      str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 0, result.output
+    assert "invalid_tin" in result.output and "taxpayers" in result.output
+    missing = CliRunner().invoke(app, ["master", "load", str(tmp_path / "none.csv"),
+                                       "--store", str(tmp_path / "s.duckdb")])
+    assert isinstance(missing.exception, InputError)
