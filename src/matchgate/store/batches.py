@@ -1,0 +1,144 @@
+"""Batches and their requests: the repository functions behind Store (one connection each)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from matchgate.store.errors import StoreConflict, StoreNotFound
+from matchgate.store.models import BATCH_STATUSES, BATCHES, DECISIONS, REQUESTS
+
+#: rows per executemany call: large enough to amortize round trips, small enough for memory
+CHUNK_ROWS = 5_000
+#: keys per IN (...) list, well under SQLite's and PostgreSQL's parameter limits
+CHUNK_KEYS = 500
+#: allowed status changes; a batch that is done stays done
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "received": frozenset({"running", "failed"}),
+    "running": frozenset({"running", "done", "failed"}),
+    "failed": frozenset({"running", "failed"}),
+    "done": frozenset(),
+}
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sample(ids: Iterable[str], limit: int = 5) -> str:
+    """A short, readable list of ids for an error message."""
+    ids = sorted(ids)
+    shown = ", ".join(repr(i) for i in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def create_batch(conn: Connection, *, batch_id: str, agreement_id: str, agreement_version: str,
+                 manifest: dict[str, Any], source_name: str, row_count: int,
+                 submitted_by: str) -> None:
+    row = {"batch_id": batch_id, "agreement_id": agreement_id,
+           "agreement_version": agreement_version, "manifest": manifest,
+           "source_name": source_name, "row_count": row_count, "status": "received",
+           "submitted_by": submitted_by, "created_at": utcnow()}
+    try:
+        with conn.begin_nested():
+            conn.execute(BATCHES.insert(), row)
+    except IntegrityError as exc:
+        raise StoreConflict(f"batch {batch_id!r} already exists") from exc
+
+
+def require_batch(conn: Connection, batch_id: str) -> None:
+    found = conn.execute(select(BATCHES.c.batch_id).where(BATCHES.c.batch_id == batch_id))
+    if found.first() is None:
+        raise StoreNotFound(f"batch {batch_id!r} does not exist")
+
+
+def existing_ids(conn: Connection, table: Any, batch_id: str, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(ids, CHUNK_KEYS):
+        query = select(table.c.request_id).where(table.c.batch_id == batch_id,
+                                                 table.c.request_id.in_(part))
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def repeated(ids: Iterable[str]) -> set[str]:
+    return {i for i, n in Counter(ids).items() if n > 1}
+
+
+def add_requests(conn: Connection, *, batch_id: str, rows: list[dict[str, Any]]) -> None:
+    require_batch(conn, batch_id)
+    records = [{"batch_id": batch_id, "request_id": r["request_id"],
+                "row_number": r["row_number"], "payload": r["payload"],
+                "dedupe_key": r["dedupe_key"]} for r in rows]
+    ids = [r["request_id"] for r in records]
+    if twice := repeated(ids):
+        raise StoreConflict(f"batch {batch_id!r}: request_id repeated in the rows given: "
+                            f"{sample(twice)}")
+    try:
+        with conn.begin_nested():
+            for part in chunks(records, CHUNK_ROWS):
+                conn.execute(REQUESTS.insert(), list(part))
+    except IntegrityError as exc:
+        stored = existing_ids(conn, REQUESTS, batch_id, ids)
+        raise StoreConflict(f"batch {batch_id!r}: request(s) already stored: "
+                            f"{sample(stored)}") from exc
+
+
+def set_batch_status(conn: Connection, *, batch_id: str, status: str,
+                     master_version: str | None) -> None:
+    if status not in BATCH_STATUSES:
+        raise ValueError(f"unknown batch status {status!r}; expected one of {BATCH_STATUSES}")
+    current = conn.execute(select(BATCHES.c.status).where(BATCHES.c.batch_id == batch_id)
+                           ).scalar_one_or_none()
+    if current is None:
+        raise StoreNotFound(f"batch {batch_id!r} does not exist")
+    if status not in TRANSITIONS[current]:
+        raise StoreConflict(f"batch {batch_id!r} is {current}; it cannot become {status}")
+    values: dict[str, Any] = {"status": status}
+    if status in ("done", "failed"):
+        values["finished_at"] = utcnow()
+    if master_version is not None:
+        values["master_version"] = master_version
+    conn.execute(update(BATCHES).where(BATCHES.c.batch_id == batch_id).values(**values))
+
+
+def get_batch(conn: Connection, *, batch_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(BATCHES).where(BATCHES.c.batch_id == batch_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def prior_dedupe_keys(conn: Connection, *, agreement_id: str, keys: Collection[str],
+                      exclude_batch: str | None) -> dict[str, tuple[str, str]]:
+    """For each key already answered under the agreement, the earliest decided request holding
+    it: earliest decision first, then the earlier batch, then the earlier row."""
+    wanted = sorted(set(keys))
+    found: dict[str, tuple[Any, str, str]] = {}
+    for part in chunks(wanted, CHUNK_KEYS):
+        query = (
+            select(REQUESTS.c.dedupe_key, REQUESTS.c.batch_id, REQUESTS.c.request_id,
+                   DECISIONS.c.decided_at, BATCHES.c.created_at, REQUESTS.c.row_number)
+            .join(BATCHES, BATCHES.c.batch_id == REQUESTS.c.batch_id)
+            .join(DECISIONS, (DECISIONS.c.batch_id == REQUESTS.c.batch_id)
+                  & (DECISIONS.c.request_id == REQUESTS.c.request_id))
+            .where(BATCHES.c.agreement_id == agreement_id, REQUESTS.c.dedupe_key.in_(part))
+        )
+        if exclude_batch is not None:
+            query = query.where(REQUESTS.c.batch_id != exclude_batch)
+        for key, batch, request, decided_at, created_at, row_number in conn.execute(query):
+            rank = (decided_at, created_at, row_number)
+            if key not in found or rank < found[key][0]:
+                found[key] = (rank, batch, request)
+    return {key: (batch, request) for key, (_, batch, request) in found.items()}
