@@ -142,3 +142,11 @@ def prior_dedupe_keys(conn: Connection, *, agreement_id: str, keys: Collection[s
             if key not in found or rank < found[key][0]:
                 found[key] = (rank, batch, request)
     return {key: (batch, request) for key, (_, batch, request) in found.items()}
+
+
+def requests_for_batch(conn: Connection, *, batch_id: str) -> list[dict[str, Any]]:
+    """The batch's requests in row order: request_id, row_number, payload, dedupe_key."""
+    query = (select(REQUESTS.c.request_id, REQUESTS.c.row_number, REQUESTS.c.payload,
+                    REQUESTS.c.dedupe_key)
+             .where(REQUESTS.c.batch_id == batch_id).order_by(REQUESTS.c.row_number))
+    return [dict(row) for row in conn.execute(query).mappings()]

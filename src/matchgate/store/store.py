@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from matchgate.errors import StoreError
 from matchgate.store import batches, migrate
@@ -71,7 +71,7 @@ class Store:
                 raise StoreError(f"{where} is at schema revision {current}, this matchgate needs "
                                  f"{migrate.head_revision()}",
                                  hint="open it once with a writing command to upgrade it")
-        except OperationalError as exc:
+        except DBAPIError as exc:
             raise StoreError(f"cannot open the operational store {where}: "
                              f"{str(exc.orig).strip()}") from exc
 
@@ -162,6 +162,11 @@ class Store:
     def get_batch(self, *, batch_id: str) -> dict[str, Any] | None:
         with self.reading() as conn:
             return batches.get_batch(conn, batch_id=batch_id)
+
+    def requests_for_batch(self, *, batch_id: str) -> list[dict[str, Any]]:
+        """The batch's requests in row order (request_id, row_number, payload, dedupe_key)."""
+        with self.reading() as conn:
+            return batches.requests_for_batch(conn, batch_id=batch_id)
 
     def prior_dedupe_keys(self, *, agreement_id: str, keys: Collection[str],
                           exclude_batch: str | None) -> dict[str, tuple[str, str]]:
