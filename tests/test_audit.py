@@ -29,6 +29,7 @@ from matchgate.audit import (
 )
 from matchgate.audit.redact import AUDIT_KEY_ENV, TIN_REF
 from matchgate.cli.main import run
+from matchgate.errors import InputError
 from matchgate.store import Store
 
 KEY = b"k" * 32
@@ -282,3 +283,9 @@ def test_cli_verify_without_a_store_is_a_clear_error(tmp_path: Path, cli: Any) -
     code, output = cli("audit", "verify", "--database", f"sqlite:///{tmp_path / 'none.sqlite'}")
     assert code == 3
     assert "no operational store" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("bad", ["12345678", "1234567890", "12345678X", ""])
+def test_tin_ref_refuses_what_is_not_a_tin(bad: str) -> None:
+    with pytest.raises(InputError):
+        tin_ref(bad, key=KEY)

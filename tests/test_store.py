@@ -211,3 +211,20 @@ def test_prior_dedupe_keys_finds_the_earlier_decided_request(store: Store) -> No
     many = [f"k{i}" for i in range(2_000)] + ["key-3"]
     assert store.prior_dedupe_keys(agreement_id="AG-1", keys=many, exclude_batch=None) == \
         {"key-3": ("B1", "R3")}
+
+
+def test_unreachable_or_foreign_databases_are_store_errors(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open the operational store"):
+        Store.open("postgresql+psycopg://postgres@127.0.0.1:1/test", create=False)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_text("not a database")
+    with pytest.raises(StoreError, match="not a database"):
+        Store.open(f"sqlite:///{junk}", create=False)
+    with pytest.raises(StoreError, match="unsupported database"):
+        Store.open("mysql://localhost/x")
+
+
+def test_in_memory_sqlite_store_works() -> None:
+    with Store.open("sqlite://") as store:
+        new_batch(store)
+        assert len(store.requests_for_batch(batch_id="B1")) == 3

@@ -17,7 +17,10 @@ from matchgate.store.models import BATCH_STATUSES, BATCHES, DECISIONS, REQUESTS
 #: rows per executemany call: large enough to amortize round trips, small enough for memory
 CHUNK_ROWS = 5_000
 #: keys per IN (...) list, well under SQLite's and PostgreSQL's parameter limits
-CHUNK_KEYS = 500
+CHUNK_KEYS = 2_000
+#: after a write this large, PostgreSQL's planner statistics are refreshed at once (autovacuum
+#: would do it later), so the next query on the new rows does not plan for an empty table
+ANALYZE_AFTER_ROWS = 5_000
 #: allowed status changes; a batch that is done stays done
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"running", "failed"}),
@@ -59,6 +62,11 @@ def create_batch(conn: Connection, *, batch_id: str, agreement_id: str, agreemen
         raise StoreConflict(f"batch {batch_id!r} already exists") from exc
 
 
+def refresh_statistics(conn: Connection, table: Any, rows: int) -> None:
+    if conn.dialect.name == "postgresql" and rows >= ANALYZE_AFTER_ROWS:
+        conn.exec_driver_sql(f"ANALYZE {table.name}")
+
+
 def require_batch(conn: Connection, batch_id: str) -> None:
     found = conn.execute(select(BATCHES.c.batch_id).where(BATCHES.c.batch_id == batch_id))
     if found.first() is None:
@@ -95,6 +103,7 @@ def add_requests(conn: Connection, *, batch_id: str, rows: list[dict[str, Any]])
         stored = existing_ids(conn, REQUESTS, batch_id, ids)
         raise StoreConflict(f"batch {batch_id!r}: request(s) already stored: "
                             f"{sample(stored)}") from exc
+    refresh_statistics(conn, REQUESTS, len(records))
 
 
 def set_batch_status(conn: Connection, *, batch_id: str, status: str,
@@ -125,23 +134,22 @@ def prior_dedupe_keys(conn: Connection, *, agreement_id: str, keys: Collection[s
     """For each key already answered under the agreement, the earliest decided request holding
     it: earliest decision first, then the earlier batch, then the earlier row."""
     wanted = sorted(set(keys))
-    found: dict[str, tuple[Any, str, str]] = {}
+    found: dict[str, tuple[str, str]] = {}
     for part in chunks(wanted, CHUNK_KEYS):
         query = (
-            select(REQUESTS.c.dedupe_key, REQUESTS.c.batch_id, REQUESTS.c.request_id,
-                   DECISIONS.c.decided_at, BATCHES.c.created_at, REQUESTS.c.row_number)
+            select(REQUESTS.c.dedupe_key, REQUESTS.c.batch_id, REQUESTS.c.request_id)
             .join(BATCHES, BATCHES.c.batch_id == REQUESTS.c.batch_id)
             .join(DECISIONS, (DECISIONS.c.batch_id == REQUESTS.c.batch_id)
                   & (DECISIONS.c.request_id == REQUESTS.c.request_id))
             .where(BATCHES.c.agreement_id == agreement_id, REQUESTS.c.dedupe_key.in_(part))
+            .order_by(REQUESTS.c.dedupe_key, DECISIONS.c.decided_at, BATCHES.c.created_at,
+                      REQUESTS.c.row_number)
         )
         if exclude_batch is not None:
             query = query.where(REQUESTS.c.batch_id != exclude_batch)
-        for key, batch, request, decided_at, created_at, row_number in conn.execute(query):
-            rank = (decided_at, created_at, row_number)
-            if key not in found or rank < found[key][0]:
-                found[key] = (rank, batch, request)
-    return {key: (batch, request) for key, (_, batch, request) in found.items()}
+        for key, batch, request in conn.execute(query):
+            found.setdefault(key, (batch, request))
+    return found
 
 
 def requests_for_batch(conn: Connection, *, batch_id: str) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from matchgate.store.batches import (
     CHUNK_ROWS,
     chunks,
     existing_ids,
+    refresh_statistics,
     repeated,
     require_batch,
     sample,
@@ -89,6 +90,7 @@ def record_decisions(conn: Connection, *, batch_id: str,
         unknown = set(ids) - existing_ids(conn, REQUESTS, batch_id, ids)
         raise StoreNotFound(f"batch {batch_id!r}: decision(s) for request(s) not in the batch: "
                             f"{sample(unknown)}") from exc
+    refresh_statistics(conn, DECISIONS, len(records))
 
 
 def decided_request_ids(conn: Connection, *, batch_id: str) -> set[str]:
