@@ -1,0 +1,66 @@
+"""The exact bytes that are hashed, so that anyone can recompute the chain without matchgate.
+
+For the event with sequence number `seq`:
+
+    record = {"actor": ..., "agreement_version": ..., "batch_id": ..., "details": ...,
+              "event_type": ..., "origin": ..., "outcome": ..., "request_id": ...,
+              "role": ..., "seq": ..., "ts": ...}
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    hash = sha256(prev_hash.encode("ascii") + canonical.encode("ascii")).hexdigest()
+
+- Every column of audit_events except prev_hash and hash is in the record, with the value stored
+  in the column: `seq` a JSON integer; `ts`, `actor`, `role`, `origin`, `event_type`, `outcome`
+  strings; `batch_id`, `request_id`, `agreement_version` strings or null.
+- `details` is the column's TEXT exactly as stored (a JSON document kept as a string), so the
+  recomputation never re-serializes it and cannot disagree about number or key formatting.
+- Keys are sorted, there is no whitespace, and every non-ASCII character is written as a
+  lower-case \\uXXXX escape (surrogate pairs above U+FFFF): the output is pure ASCII.
+- `prev_hash` is the previous event's `hash` as 64 lower-case hex characters; the first event's
+  prev_hash is GENESIS_HASH (64 zeros). `hash` is lower-case hex.
+- `ts` is the UTC time of the append as `datetime.isoformat(timespec="microseconds")`, for
+  example "2026-11-25T14:03:07.123456+00:00".
+
+The head of the chain (last seq and hash) is also kept in the one-row table audit_head, written in
+the same transaction, so that a removed tail is detected as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+HASHED_FIELDS: tuple[str, ...] = (
+    "actor", "agreement_version", "batch_id", "details", "event_type", "origin", "outcome",
+    "request_id", "role", "seq", "ts",
+)
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+
+
+def canonical_record(record: Mapping[str, Any]) -> bytes:
+    """The canonical JSON bytes of an event's hashed fields (see the module's documentation)."""
+    return _encode({name: record[name] for name in HASHED_FIELDS}).encode("ascii")
+
+
+def chain_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_record(record)).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not allowed in audit details")
+
+
+def details_text(details: Mapping[str, Any]) -> str:
+    """The stored text of an event's details: sorted keys, compact, UTF-8, no NaN."""
+    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False, default=_plain)

@@ -1,0 +1,101 @@
+"""Keeping taxpayer identifiers out of the audit log.
+
+The log is read by oversight and kept for years, so its details must not hold a full TIN or a
+name in clear. A TIN is written as `tin_ref(tin)`: a keyed hash (HMAC-SHA256) that lets someone
+holding the key check whether two events concern the same TIN, plus the last four digits that
+staff use to talk about a case. Without the key, the 10^9 possible TINs cannot be tried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from matchgate.errors import InputError, MatchgateError
+
+AUDIT_KEY_ENV = "MATCHGATE_AUDIT_KEY"
+MIN_KEY_BYTES = 16
+TIN_REF = re.compile(r"tinref:[0-9a-f]{32}:[0-9]{4}")
+#: a standalone 9-digit token or an SSN-style 3-2-4 group: how a TIN looks inside free text
+TIN_SHAPED = re.compile(r"(?<![\w-])(?:\d{9}|\d{3}-\d{2}-\d{4})(?![\w-])")
+TIN_KEYS = ("tin", "ssn", "itin")
+PERSONAL_KEYS = ("first_name", "middle_name", "last_name", "full_name", "date_of_birth")
+
+
+class SensitiveDetail(MatchgateError):
+    """An audit event's details would hold a TIN, a name or a birth date in clear."""
+
+    code = "sensitive_audit_detail"
+    status = 500
+
+
+def normalize_tin(tin: str) -> str:
+    digits = re.sub(r"[\s-]", "", tin)
+    if not re.fullmatch(r"[0-9]{9}", digits):
+        raise InputError("a TIN has nine digits (hyphens and spaces are ignored)")
+    return digits
+
+
+def tin_ref(tin: str, *, key: bytes) -> str:
+    """`tinref:<first 128 bits of HMAC-SHA256(key, tin) in hex>:<last four digits>`."""
+    digits = normalize_tin(tin)
+    mac = hmac.new(key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+    return f"tinref:{mac}:{digits[-4:]}"
+
+
+def env_key() -> bytes | None:
+    """The audit key from MATCHGATE_AUDIT_KEY, if set."""
+    value = os.environ.get(AUDIT_KEY_ENV)
+    if not value:
+        return None
+    key = value.encode("utf-8")
+    if len(key) < MIN_KEY_BYTES:
+        raise InputError(f"{AUDIT_KEY_ENV} must be at least {MIN_KEY_BYTES} bytes long")
+    return key
+
+
+PLAIN, TIN_KEY, PERSONAL_KEY = 0, 1, 2
+_SCALARS = (int, float, bool, type(None))
+
+
+@lru_cache(maxsize=4096)
+def _key_kind(key: str) -> int:
+    lowered = key.lower()
+    if any(lowered == k or lowered.endswith("_" + k) for k in TIN_KEYS):
+        return TIN_KEY
+    if any(lowered.endswith(k) for k in PERSONAL_KEYS):
+        return PERSONAL_KEY
+    return PLAIN
+
+
+def _check_item(path: str, key: str, value: Any) -> None:
+    kind = _key_kind(key)
+    if kind == TIN_KEY and value is not None:
+        if not (isinstance(value, str) and TIN_REF.fullmatch(value)):
+            raise SensitiveDetail(f"audit details {path!r}: a TIN must be written as tin_ref(tin)")
+    elif kind == PERSONAL_KEY and value is not None:
+        raise SensitiveDetail(f"audit details {path!r}: names and birth dates are not logged")
+    elif type(value) not in _SCALARS:
+        check_details(value, path)
+
+
+def check_details(value: Any, path: str = "details") -> None:
+    """Raise SensitiveDetail if `value` (an event's details, walked to any depth) holds a TIN or
+    a name in clear: a TIN-named key (tin, ssn, itin, *_tin ...) whose value is not a tin_ref,
+    any value under a name key (first_name, last_name, ..., date_of_birth), or a string holding a
+    TIN-shaped token (nine digits standing alone, or 123-45-6789)."""
+    if isinstance(value, str):
+        if TIN_SHAPED.search(value) and not TIN_REF.fullmatch(value):
+            raise SensitiveDetail(f"audit details {path!r}: the text holds a TIN-shaped number; "
+                                  "write TINs as tin_ref(tin)")
+    elif isinstance(value, dict | Mapping):
+        for key, item in value.items():
+            _check_item(f"{path}.{key}", str(key), item)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_details(item, f"{path}[{index}]")

@@ -1,0 +1,110 @@
+"""Decisions: one per request, never two.
+
+A second decision for a request FAILS (it is not silently ignored): `record_decisions` raises
+StoreConflict naming the requests already decided, and nothing of that call is written. The
+primary key (batch_id, request_id) enforces this in the database too, so two processes racing to
+answer the same request cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from matchgate.codes import REASONS, Code
+from matchgate.errors import InputError, ProblemCollector
+from matchgate.store.batches import (
+    CHUNK_ROWS,
+    chunks,
+    existing_ids,
+    refresh_statistics,
+    repeated,
+    require_batch,
+    sample,
+    utcnow,
+)
+from matchgate.store.errors import StoreConflict, StoreNotFound
+from matchgate.store.models import DECISIONS, REQUESTS
+
+REQUIRED_FIELDS: tuple[str, ...] = ("request_id", "code", "agreement_version", "decided_by")
+#: fields a decision may leave out, with the value stored then
+OPTIONAL_FIELDS: dict[str, Any] = {
+    "reason": None, "matched_tin": None, "match_probability": None,
+    "runner_up_probability": None, "disclosed": {}, "evidence": {}, "master_version": None,
+}
+CODES = frozenset(c.value for c in Code)
+
+
+def check_codes(batch_id: str, decisions: list[dict[str, Any]]) -> None:
+    """Every code is a published one, and every reason is a known reason leading to that code."""
+    problems = ProblemCollector()
+    for index, d in enumerate(decisions):
+        code, reason = d["code"], d["reason"]
+        where = f"decision {index} (request {d['request_id']!r})"
+        if code not in CODES:
+            problems.add(f"{where}: unknown code {code!r}", field="code")
+        elif reason is not None and reason not in REASONS:
+            problems.add(f"{where}: unknown reason {reason!r}", field="reason")
+        elif reason is not None and REASONS[reason][0] != code:
+            problems.add(f"{where}: reason {reason!r} leads to {REASONS[reason][0]}, not {code}",
+                         field="reason")
+    if problems:
+        raise InputError(f"batch {batch_id!r}: decisions with invalid codes",
+                         problems=problems.problems)
+
+
+def as_record(batch_id: str, decision: dict[str, Any], decided_at: datetime) -> dict[str, Any]:
+    missing = [f for f in REQUIRED_FIELDS if decision.get(f) is None]
+    if missing:
+        raise InputError(f"batch {batch_id!r}: a decision lacks {', '.join(missing)}: "
+                         f"{ {k: decision.get(k) for k in ('request_id', 'code')} }")
+    record = {"batch_id": batch_id, "decided_at": decided_at}
+    record.update({f: decision[f] for f in REQUIRED_FIELDS})
+    record.update({f: decision.get(f, default) for f, default in OPTIONAL_FIELDS.items()})
+    return record
+
+
+def record_decisions(conn: Connection, *, batch_id: str,
+                     decisions: list[dict[str, Any]]) -> None:
+    require_batch(conn, batch_id)
+    decided_at = utcnow()
+    records = [as_record(batch_id, d, decided_at) for d in decisions]
+    check_codes(batch_id, records)
+    ids = [r["request_id"] for r in records]
+    if twice := repeated(ids):
+        raise StoreConflict(f"batch {batch_id!r}: more than one decision given for request(s) "
+                            f"{sample(twice)}")
+    try:
+        with conn.begin_nested():
+            for part in chunks(records, CHUNK_ROWS):
+                conn.execute(DECISIONS.insert(), list(part))
+    except IntegrityError as exc:
+        decided = existing_ids(conn, DECISIONS, batch_id, ids)
+        if decided:
+            raise StoreConflict(f"batch {batch_id!r}: request(s) already decided: "
+                                f"{sample(decided)}; a request is answered once") from exc
+        unknown = set(ids) - existing_ids(conn, REQUESTS, batch_id, ids)
+        raise StoreNotFound(f"batch {batch_id!r}: decision(s) for request(s) not in the batch: "
+                            f"{sample(unknown)}") from exc
+    refresh_statistics(conn, DECISIONS, len(records))
+
+
+def decided_request_ids(conn: Connection, *, batch_id: str) -> set[str]:
+    query = select(DECISIONS.c.request_id).where(DECISIONS.c.batch_id == batch_id)
+    return set(conn.execute(query).scalars())
+
+
+def decisions_for_batch(conn: Connection, *, batch_id: str) -> list[dict[str, Any]]:
+    """Every decision of the batch, in the order of the batch's rows."""
+    query = (
+        select(DECISIONS)
+        .join(REQUESTS, (REQUESTS.c.batch_id == DECISIONS.c.batch_id)
+              & (REQUESTS.c.request_id == DECISIONS.c.request_id))
+        .where(DECISIONS.c.batch_id == batch_id)
+        .order_by(REQUESTS.c.row_number, DECISIONS.c.request_id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]

@@ -1,0 +1,78 @@
+"""Opening a database: one engine per store, with the same transaction semantics on every back end.
+
+SQLite: pysqlite's own transaction handling is switched off and matchgate emits BEGIN itself, so
+that DDL is transactional and a writing transaction starts with BEGIN IMMEDIATE (it takes the write
+lock up front, so two writers queue instead of failing half-way). WAL lets readers go on while a
+writer works; a busy timeout makes writers wait for each other rather than fail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from matchgate.errors import StoreError
+
+#: execution option that makes the next transaction on a connection a writing one
+WRITE_OPTION = "matchgate_write"
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL: {url!r}",
+                         hint="use sqlite:///path/to/file.sqlite or "
+                              "postgresql+psycopg://user@host:5432/db") from exc
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite URL, or None for an in-memory database."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return Path(database)
+
+
+def make_engine(url: URL) -> Engine:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url)
+    if backend == "postgresql":
+        if url.get_driver_name() in ("", "psycopg2"):
+            url = url.set(drivername="postgresql+psycopg")
+        return create_engine(url, pool_pre_ping=True)
+    raise StoreError(f"unsupported database {backend!r} in {url.render_as_string()}",
+                     hint="matchgate's operational store runs on SQLite or PostgreSQL")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    if sqlite_path(url) is None:
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # matchgate emits BEGIN itself (see _sqlite_on_begin)
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

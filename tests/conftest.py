@@ -1,0 +1,73 @@
+"""Shared fixtures: a fresh operational store on SQLite and on PostgreSQL.
+
+`store_url` runs a test once on a SQLite file and once on PostgreSQL
+(MATCHGATE_TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test). Every
+PostgreSQL test gets a schema of its own, created before and dropped after, so tests never see
+each other's tables. An unreachable PostgreSQL skips those tests, except when CI=true, where it
+fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from functools import cache
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from matchgate.store import Store
+
+POSTGRES_URL = os.environ.get("MATCHGATE_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@cache
+def postgres_problem() -> str | None:
+    """Why PostgreSQL cannot be used, or None if it can."""
+    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        return f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc.orig}"
+    finally:
+        engine.dispose()
+    return None
+
+
+def postgres_schema_url() -> Iterator[str]:
+    problem = postgres_problem()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+              ) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'matchgate.sqlite'}"
+    else:
+        yield from postgres_schema_url()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with Store.open(store_url) as opened:
+        yield opened
