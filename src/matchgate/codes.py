@@ -57,6 +57,8 @@ REASONS: dict[str, tuple[Code, str]] = {
                             "the batch manifest lacks an element the legal basis requires"),
     "certification_missing": (Code.REJECTED_INSUFFICIENT,
                               "the batch lacks the certification the agreement requires"),
+    "agreement_mismatch": (Code.REJECTED_INSUFFICIENT,
+                           "the batch names another agreement than the one in force"),
     "legal_basis_not_in_agreement": (Code.REJECTED_INSUFFICIENT,
                                      "the legal basis is not one the agreement allows"),
     "agreement_not_in_force": (Code.REJECTED_INSUFFICIENT,
@@ -76,6 +78,8 @@ REASONS: dict[str, tuple[Code, str]] = {
     "zip_state_mismatch": (Code.REJECTED_ADDRESS, "the ZIP code does not belong to the state"),
     "state_invalid": (Code.REJECTED_ADDRESS, "the state is not a US state or territory"),
     "city_missing": (Code.REJECTED_ADDRESS, "the city is missing"),
+    "zip_organization": (Code.REJECTED_ADDRESS,
+                         "the ZIP code belongs to a single organization, not a residence"),
     # limits and duplicates
     "batch_limit": (Code.REJECTED_LIMIT, "the batch exceeds the agreement's batch size limit"),
     "official_limit": (Code.REJECTED_LIMIT,
