@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from matchgate.codes import Code, reason_code
 
@@ -54,7 +55,8 @@ class Candidate:
     std_dob: str | None = None
     household_key: str | None = None  # normalized last known address
     corroborated_by: frozenset[str] = frozenset()  # of {"address", "dob", "tin"}
-    evidence: dict[str, float] = field(default_factory=dict, compare=False)
+    evidence: dict[str, Any] = field(default_factory=dict, compare=False)
+    last_address: dict[str, str | None] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

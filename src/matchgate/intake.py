@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -81,7 +82,7 @@ def _value(raw: object) -> str | None:
     return text or None
 
 
-def _row(row_number: int, values: dict[str, object], seen: set[str]) -> RequestRow:
+def _row(row_number: int, values: Mapping[str, object], seen: set[str]) -> RequestRow:
     """One row's fields, and the first problem with it, if any."""
     fields = {c: _value(values.get(c)) for c in REQUEST_COLUMNS}
     rejection = None
@@ -108,7 +109,7 @@ def _row(row_number: int, values: dict[str, object], seen: set[str]) -> RequestR
     return RequestRow(row_number, rid, fields, rejection)
 
 
-def _malformed(row_number: int, message: str, seen: set[str], values: dict[str, object]
+def _malformed(row_number: int, message: str, seen: set[str], values: Mapping[str, object]
                ) -> RequestRow:
     row = _row(row_number, values, seen)
     return RequestRow(row.row_number, row.request_id, row.fields,

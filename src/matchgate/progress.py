@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from rich.console import Console
@@ -23,7 +23,7 @@ class Stage(Protocol):
 
 
 class Reporter(Protocol):
-    def stage(self, name: str, total: int | None = None) -> Iterator[Stage]: ...
+    def stage(self, name: str, total: int | None = None) -> AbstractContextManager[Stage]: ...
 
 
 class _NullStage:

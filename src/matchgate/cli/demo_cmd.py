@@ -24,7 +24,8 @@ console = Console()
 
 
 def demo(
-    taxpayers: Annotated[int, typer.Option(help="Taxpayers in the synthetic master file.")] = 20_000,
+    taxpayers: Annotated[int, typer.Option(help="Taxpayers in the synthetic master file.")]
+    = 20_000,
     requests: Annotated[int, typer.Option(help="Requests in the synthetic batch.")] = 2_000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data (same seed, same data).")]
     = 2025,

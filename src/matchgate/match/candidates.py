@@ -9,9 +9,15 @@ from matchgate.match.settings import MASTER_DATASET
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "request_id", "tin", "tin_type", "match_probability", "match_weight", "evidence",
     "last_street", "last_unit", "last_city", "last_state", "last_zip",
-    "std_first", "std_last", "std_suffix", "std_dob",
+    "std_first", "std_first_canon", "std_last", "std_suffix", "std_dob", "household_key",
     "address_is_last_known", "matched_history_year",
 )
+
+# The lowest gamma level of a comparison that corroborates a match beyond the name (levels as
+# defined in match/settings.py; a test checks them against the shipped model):
+# address: house number, street name and ZIP5 equal on some year of the taxpayer's history;
+# dob: exact, day and month swapped, or one keystroke off; tin: exact.
+CORROBORATING_LEVELS: dict[str, int] = {"address": 3, "dob": 4, "tin": 2}
 
 
 def _evidence_sql(comparisons: list[str]) -> str:
@@ -52,7 +58,8 @@ WITH pairs AS (
 SELECT b.request_id, b.tin, t.tin_type, b.match_probability, b.match_weight,
        {_evidence_sql(comparisons)} AS evidence,
        t.last_street, t.last_unit, t.last_city, t.last_state, t.last_zip,
-       t.std_first, t.std_last, t.std_suffix, t.std_dob,
+       t.std_first, t.std_first_canon, t.std_last, t.std_suffix, t.std_dob,
+       concat_ws(' ', t.std_house, t.std_street_name, t.std_unit, t.std_zip5) AS household_key,
        coalesce(r.std_house = t.std_house AND r.std_street_name = t.std_street_name
                 AND r.std_zip5 = t.std_zip5
                 AND (r.std_unit IS NULL OR t.std_unit IS NULL OR r.std_unit = t.std_unit),

@@ -32,6 +32,8 @@ MASTER_ROWS_PER_CHUNK = 2_000_000
 class MatchEngine(Protocol):
     """Finds the taxpayers who could be the person each request names."""
 
+    master_version: str
+
     def find_candidates(self, requests: pa.Table, *,
                         threshold_probability: float = 0.01) -> pa.Table:
         """One row per (request_id, tin) scoring at least threshold_probability; columns
@@ -73,7 +75,9 @@ class DuckDBMatchEngine:
                  requests_per_chunk: int = REQUESTS_PER_CHUNK):
         self.store_path = Path(store_path)
         with open_master(self.store_path) as store:
-            self.master_rows = store.meta().history_rows
+            meta = store.meta()
+        self.master_rows = meta.history_rows
+        self.master_version = meta.master_version
         self.model = load_model(model_path)
         # the evidence needs the gamma levels, which Splink keeps with the matching columns
         self.model.update(retain_matching_columns=True,

@@ -137,9 +137,25 @@ class StoreMeta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class AgreementRow(Base):
+    """An agreement as loaded: its text and content version. The newest row of an id is in
+    force; older rows stay, so every decision's agreement_version can be read back."""
+
+    __tablename__ = "agreements"
+    __table_args__ = (Index("ix_agreements_agreement_id", "agreement_id"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agreement_id: Mapped[str] = mapped_column(String(128))
+    version: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    loaded_by: Mapped[str] = mapped_column(String(256))
+
+
 BATCHES = cast(Table, Batch.__table__)
 REQUESTS = cast(Table, Request.__table__)
 DECISIONS = cast(Table, Decision.__table__)
 AUDIT_EVENTS = cast(Table, AuditEventRow.__table__)
 AUDIT_HEAD = cast(Table, AuditHead.__table__)
 STORE_META = cast(Table, StoreMeta.__table__)
+AGREEMENTS = cast(Table, AgreementRow.__table__)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -24,7 +25,7 @@ from matchgate.errors import StoreError
 from matchgate.store import batches, migrate
 from matchgate.store import decisions as decision_repo
 from matchgate.store.engine import WRITE_OPTION, make_engine, parse_url, sqlite_path
-from matchgate.store.models import STORE_META
+from matchgate.store.models import AGREEMENTS, STORE_META
 
 
 class Store:
@@ -134,6 +135,26 @@ class Store:
         value = self.meta_value(name, lambda: secrets.token_hex(32))
         assert value is not None
         return value
+
+    # -- agreements ----------------------------------------------------------------------------
+
+    def save_agreement(self, *, agreement_id: str, version: str, text: str,
+                       loaded_by: str) -> None:
+        """Put an agreement version in force (it becomes the newest of its id)."""
+        with self.writing() as conn:
+            conn.execute(AGREEMENTS.insert().values(
+                agreement_id=agreement_id, version=version, text=text,
+                loaded_at=datetime.now(UTC), loaded_by=loaded_by))
+
+    def agreement_text(self, *, agreement_id: str, version: str | None = None) -> str | None:
+        """The text of the agreement in force (or of the given version), None if never loaded."""
+        query = (select(AGREEMENTS.c.text).where(AGREEMENTS.c.agreement_id == agreement_id)
+                 .order_by(AGREEMENTS.c.seq.desc()).limit(1))
+        if version is not None:
+            query = query.where(AGREEMENTS.c.version == version)
+        with self.reading() as conn:
+            text: str | None = conn.execute(query).scalar_one_or_none()
+        return text
 
     # -- batches and requests ------------------------------------------------------------------
 

@@ -1,0 +1,312 @@
+"""The pipeline of one batch: intake, gate, standardize, match, decide, respond, audit.
+
+Each stage is a function over the batch; the I/O (files, stores, engine) is passed in. A batch is
+stored before any work starts; decisions are recorded per chunk, so a batch that is stopped and
+run again resumes where it stopped and never answers a request twice.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from matchgate.agreement import Agreement
+from matchgate.audit import AuditEvent, AuditLog
+from matchgate.codes import DISCLOSING_CODES, Code
+from matchgate.columns import STD_COLUMNS
+from matchgate.csvsafe import write_csv
+from matchgate.decide import Candidate, Decision, RequestFacts, Thresholds, decide
+from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
+from matchgate.intake import Manifest, RequestRow, read_requests
+from matchgate.match.candidates import CORROBORATING_LEVELS
+from matchgate.match.engine import MatchEngine
+from matchgate.progress import NullReporter, Reporter
+from matchgate.respond import (
+    ADDRESS_FIELDS,
+    decision_columns,
+    disclosed_fields,
+    response_columns,
+    response_row,
+)
+from matchgate.standardize import standardize_record
+from matchgate.store import Store
+
+CHUNK = 20_000
+
+
+@dataclass
+class Actor:
+    name: str = field(default_factory=getpass.getuser)
+    role: str = "disclosure_officer"
+    origin: str = "cli"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_id: str
+    total: int
+    codes: dict[str, int]
+    reasons: dict[str, int]
+    responses_path: Path
+    decisions_path: Path | None
+    resumed: int
+
+
+def batch_id_for(requests_path: Path, manifest: Manifest, agreement: Agreement) -> str:
+    digest = hashlib.sha256()
+    digest.update(requests_path.read_bytes())
+    digest.update(json.dumps(manifest.model_dump(mode="json"), sort_keys=True).encode())
+    digest.update(agreement.version.encode())
+    return "B-" + digest.hexdigest()[:16]
+
+
+def thresholds_of(agreement: Agreement) -> Thresholds:
+    t = agreement.thresholds
+    return Thresholds(match_probability=t.match_probability,
+                      review_probability=t.review_probability,
+                      ambiguity_margin=t.ambiguity_margin)
+
+
+class BatchRun:
+    """Runs one batch through every stage. Build it, then call `run()`."""
+
+    def __init__(self, *, requests_path: Path, manifest: Manifest, agreement: Agreement,
+                 store: Store, engine: MatchEngine, responses_path: Path,
+                 decisions_path: Path | None = None, actor: Actor | None = None,
+                 reporter: Reporter | None = None, today: date | None = None) -> None:
+        self.requests_path = requests_path
+        self.manifest = manifest
+        self.agreement = agreement
+        self.store = store
+        self.audit = AuditLog(store)
+        self.engine = engine
+        self.responses_path = responses_path
+        self.decisions_path = decisions_path
+        self.actor = actor or Actor()
+        self.reporter: Reporter = reporter or NullReporter()
+        self.today = today or date.today()
+        self.batch_id = batch_id_for(requests_path, manifest, agreement)
+        self._keys: dict[str, str] = {}
+
+    # -- audit helpers -------------------------------------------------------------------------
+    def _event(self, event_type: str, *, request_id: str | None = None, outcome: str = "success",
+               details: dict[str, Any] | None = None) -> AuditEvent:
+        return AuditEvent(event_type=event_type, actor=self.actor.name, role=self.actor.role,
+                          origin=self.actor.origin, outcome=outcome, batch_id=self.batch_id,
+                          request_id=request_id, agreement_version=self.agreement.version,
+                          details=details or {})
+
+    # -- stages ------------------------------------------------------------------------------
+    def _intake(self) -> list[RequestRow]:
+        with self.reporter.stage("intake", total=1) as st:
+            rows = read_requests(self.requests_path).requests
+            st.advance()
+        if self.store.get_batch(batch_id=self.batch_id) is None:
+            self.store.create_batch(
+                batch_id=self.batch_id, agreement_id=self.agreement.agreement_id,
+                agreement_version=self.agreement.version,
+                manifest=self.manifest.model_dump(mode="json"),
+                source_name=self.requests_path.name, row_count=len(rows),
+                submitted_by=self.manifest.requesting_official or "")
+            self.store.add_requests(batch_id=self.batch_id, rows=[
+                {"request_id": r.request_id, "row_number": r.row_number, "payload": r.fields,
+                 "dedupe_key": self._key(r)} for r in rows])
+            self.audit.append([
+                self._event("batch.received", details={"rows": len(rows),
+                                                       "source": self.requests_path.name}),
+                *(self._event("request.received", request_id=r.request_id) for r in rows)])
+        return rows
+
+    def _key(self, row: RequestRow) -> str:
+        key = self._keys.get(row.request_id)
+        if key is None:
+            key = self._keys[row.request_id] = dedupe_key(row.fields)
+        return key
+
+    def _gate(self, rows: Sequence[RequestRow]) -> dict[str, Rejection]:
+        rejected: dict[str, Rejection] = {}
+        with self.reporter.stage("gate", total=len(rows)) as st:
+            batch_level = check_manifest(self.manifest, self.agreement, today=self.today)
+            for r in rows:
+                if r.intake_rejection is not None:
+                    rejected[r.request_id] = r.intake_rejection
+                elif batch_level:
+                    rejected[r.request_id] = batch_level[0]
+                else:
+                    problems = check_request(r.fields, self.manifest, self.agreement,
+                                             today=self.today)
+                    if problems:
+                        rejected[r.request_id] = problems[0]
+                st.advance()
+            ahead = [r for r in rows if r.request_id not in rejected]
+            keys = {r.request_id: self._key(r) for r in ahead}
+            prior = self.store.prior_dedupe_keys(agreement_id=self.agreement.agreement_id,
+                                                 keys=set(keys.values()),
+                                                 exclude_batch=self.batch_id)
+            rejected.update(check_batch(ahead, self.manifest, self.agreement, prior, keys))
+        return rejected
+
+    def _standardize(self, rows: Sequence[RequestRow]) -> pa.Table:
+        with self.reporter.stage("standardize", total=len(rows)) as st:
+            records = []
+            for r in rows:
+                rec: dict[str, Any] = {"request_id": r.request_id}
+                rec.update(standardize_record(r.fields))
+                records.append(rec)
+                st.advance()
+        schema = pa.schema([("request_id", pa.string()),
+                            *((c, pa.string()) for c in STD_COLUMNS)])
+        return pa.Table.from_pylist(records, schema=schema)
+
+    def _match(self, table: pa.Table) -> dict[str, list[Candidate]]:
+        by_request: dict[str, list[Candidate]] = defaultdict(list)
+        with self.reporter.stage("match", total=table.num_rows) as st:
+            for start in range(0, table.num_rows, CHUNK):
+                chunk = table.slice(start, CHUNK)
+                for row in self.engine.find_candidates(chunk).to_pylist():
+                    by_request[row["request_id"]].append(candidate_from_row(row))
+                st.advance(chunk.num_rows)
+        return by_request
+
+    def _decide(self, table: pa.Table, candidates: dict[str, list[Candidate]]
+                ) -> list[Decision]:
+        thresholds = thresholds_of(self.agreement)
+        out = []
+        facts = table.select(["request_id", "std_first_canon", "std_suffix", "std_dob"])
+        with self.reporter.stage("decide", total=table.num_rows) as st:
+            for rec in facts.to_pylist():
+                request = RequestFacts(**rec)
+                out.append(decide(request, candidates.get(request.request_id, []), thresholds))
+                st.advance()
+        return out
+
+    # -- recording ---------------------------------------------------------------------------
+    def _stored(self, request_id: str, code: Code, reason: str, *, detail: str | None = None,
+                decision: Decision | None = None) -> dict[str, Any]:
+        best = decision.best if decision else None
+        disclosed = disclosed_fields(code, best.last_address if best else None,
+                                     self.agreement.disclosure.disclosable_fields)
+        evidence: dict[str, Any] = {"detail": detail} if detail else {}
+        if best is not None:
+            evidence.update(best.evidence)
+        return {
+            "request_id": request_id, "code": code.value, "reason": reason,
+            "matched_tin": decision.matched_tin if decision else None,
+            "match_probability": decision.match_probability if decision else None,
+            "runner_up_probability": decision.runner_up_probability if decision else None,
+            "disclosed": disclosed, "evidence": evidence,
+            "agreement_version": self.agreement.version,
+            "master_version": self.engine.master_version,
+            "decided_by": "matchgate",
+        }
+
+    def _save(self, decisions: list[dict[str, Any]], events: list[AuditEvent]) -> None:
+        """Decisions and their events, one chunk at a time (a stopped batch resumes here)."""
+        for start in range(0, len(decisions), CHUNK):
+            self.store.record_decisions(batch_id=self.batch_id,
+                                        decisions=decisions[start:start + CHUNK])
+        if events:
+            self.audit.append(events)
+
+    def _record_rejections(self, rows: Sequence[RequestRow],
+                           rejected: dict[str, Rejection]) -> None:
+        decisions, events = [], []
+        for r in rows:
+            rej = rejected.get(r.request_id)
+            if rej is None:
+                continue
+            detail = f"{rej.message} (field '{rej.field}')" if rej.field else rej.message
+            decisions.append(self._stored(r.request_id, rej.code, rej.reason, detail=detail))
+            events.append(self._event("request.gated", request_id=r.request_id,
+                                      outcome="failure",
+                                      details={"reason": rej.reason, "field": rej.field}))
+        self._save(decisions, events)
+
+    def _record_decisions(self, decisions: Sequence[Decision],
+                          candidates: dict[str, list[Candidate]]) -> None:
+        stored, events = [], []
+        for d in decisions:
+            row = self._stored(d.request_id, d.code, d.reason, decision=d)
+            stored.append(row)
+            events.append(self._event("request.matched", request_id=d.request_id, details={
+                "candidates": len(candidates.get(d.request_id, []))}))
+            details: dict[str, Any] = {"code": d.code.value, "reason": d.reason}
+            if d.matched_tin:
+                details["taxpayer"] = self.audit.tin_ref(d.matched_tin)
+                details["match_probability"] = d.match_probability
+            events.append(self._event("request.decided", request_id=d.request_id,
+                                      details=details))
+            if d.code in DISCLOSING_CODES and d.matched_tin:
+                events.append(self._event("disclosure", request_id=d.request_id, details={
+                    "taxpayer": self.audit.tin_ref(d.matched_tin),
+                    "recipient": self.agreement.requesting_agency,
+                    "legal_basis": self.manifest.legal_basis,
+                    "fields": sorted(row["disclosed"]) or ["verification_code"]}))
+        self._save(stored, events)
+
+    def _respond(self) -> tuple[dict[str, int], dict[str, int]]:
+        decisions = self.store.decisions_for_batch(batch_id=self.batch_id)
+        disclosable = self.agreement.disclosure.disclosable_fields
+        with self.reporter.stage("respond", total=len(decisions)) as st:
+            write_csv(self.responses_path, response_columns(disclosable),
+                      (response_row(d) for d in decisions))
+            if self.decisions_path is not None:
+                write_csv(self.decisions_path, decision_columns(),
+                          ({**d, "batch_id": self.batch_id} for d in decisions))
+            st.advance(len(decisions))
+        codes = Counter(str(d["code"]) for d in decisions)
+        reasons = Counter(str(d["reason"]) for d in decisions)
+        self.audit.append([
+            *(self._event("request.responded", request_id=str(d["request_id"]),
+                          details={"code": d["code"]}) for d in decisions),
+            self._event("batch.completed", details={"codes": dict(codes)})])
+        return dict(codes), dict(reasons)
+
+    def run(self) -> BatchResult:
+        rows = self._intake()
+        done = self.store.decided_request_ids(batch_id=self.batch_id)
+        todo = [r for r in rows if r.request_id not in done]
+        if todo:
+            self.store.set_batch_status(batch_id=self.batch_id, status="running",
+                                        master_version=self.engine.master_version)
+            rejected = self._gate(todo)
+            self._record_rejections(todo, rejected)
+            ahead = [r for r in todo if r.request_id not in rejected]
+            self.audit.append([self._event("request.gated", request_id=r.request_id)
+                               for r in ahead])
+            table = self._standardize(ahead)
+            candidates = self._match(table)
+            self._record_decisions(self._decide(table, candidates), candidates)
+        codes, reasons = self._respond()
+        self.store.set_batch_status(batch_id=self.batch_id, status="done",
+                                    master_version=self.engine.master_version)
+        return BatchResult(batch_id=self.batch_id, total=len(rows), codes=codes,
+                           reasons=reasons, responses_path=self.responses_path,
+                           decisions_path=self.decisions_path, resumed=len(done))
+
+
+def candidate_from_row(row: dict[str, Any]) -> Candidate:
+    """A candidate from one row of the engine's output (CANDIDATE_COLUMNS)."""
+    evidence = json.loads(row["evidence"]) if row.get("evidence") else {}
+    gamma = evidence.get("gamma", {})
+    corroborated = frozenset(name for name, level in CORROBORATING_LEVELS.items()
+                             if (gamma.get(name) if gamma.get(name) is not None else -1) >= level)
+    return Candidate(
+        tin=row["tin"], match_probability=float(row["match_probability"]),
+        match_weight=float(row["match_weight"]),
+        address_is_last_known=bool(row["address_is_last_known"]),
+        std_first_canon=row.get("std_first_canon"), std_last=row.get("std_last"),
+        std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
+        household_key=row.get("household_key"), corroborated_by=corroborated,
+        evidence=evidence,
+        last_address={f: row.get(f"last_{f}") for f in ADDRESS_FIELDS},
+    )
