@@ -113,3 +113,21 @@ def test_disclosure_only_for_one_plausible_corroborated_candidate(
         assert all(best.match_weight - c.match_weight >= T.ambiguity_margin
                    or c.match_probability < T.review_probability
                    for c in cands if c is not best)
+
+
+def test_household_member_with_another_given_name_is_set_aside() -> None:
+    spouse = cand(given_name_agrees=False, corroborated_by=frozenset({"address"}))
+    d = decide(REQ, [spouse], T)
+    assert (d.code, d.matched_tin) == (Code.NO_MATCH, None)
+
+
+def test_other_given_name_with_matching_birth_date_goes_to_review() -> None:
+    d = decide(REQ, [cand(given_name_agrees=False, corroborated_by=frozenset({"dob"}))], T)
+    assert (d.code, d.reason) == (Code.PENDING_REVIEW, "name_partial")
+
+
+def test_partial_names_and_conflicting_middle_initials_never_disclose() -> None:
+    for kw in ({"given_name_agrees": None}, {"surname_agrees": False},
+               {"conflicts": frozenset({"middle_initial"})}):
+        d = decide(REQ, [cand(**kw)], T)
+        assert (d.code, d.reason) == (Code.PENDING_REVIEW, "name_partial"), kw

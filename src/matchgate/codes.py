@@ -101,6 +101,8 @@ REASONS: dict[str, tuple[Code, str]] = {
     "review_band": (Code.PENDING_REVIEW, "the match is uncertain and waits for custodian review"),
     "name_only": (Code.PENDING_REVIEW,
                   "the best candidate agrees on the name alone; a person must review it"),
+    "name_partial": (Code.PENDING_REVIEW,
+                     "the name agrees only in part; a person must review the match"),
     "review_denied": (Code.DENIED, "custodian staff refused the match after review"),
 }
 

@@ -1,6 +1,9 @@
 """Decide: turn the scored candidates of one request into a response code. Pure functions.
 
-The rules, in order (the first that applies decides):
+Candidates whose given name agrees in no way with the request's (not exact, not a nickname,
+not a near spelling, not the middle name, not even the initial) are other people unless the
+date of birth or the TIN says otherwise: a spouse or a child at the same address shares the
+surname and the address, never the given name. They are set aside before anything else. Then, in order (the first rule that applies decides):
 1. no candidate at or above the review threshold: NO_MATCH;
 2. a runner-up that is itself plausible (at or above the review threshold) and close to the best
    (within the agreement's ambiguity margin, in match weight): AMBIGUOUS;
@@ -10,8 +13,9 @@ The rules, in order (the first that applies decides):
 4. the best candidate contradicts the request on a discriminating field (both carry a generation
    suffix and they differ, or a different date of birth that is not a day-month swap):
    PENDING_REVIEW at most;
-5. the best candidate agrees on the name alone (no address, date of birth or TIN evidence):
-   PENDING_REVIEW, never a disclosure;
+5. the best candidate's name agrees only in part (an initial for the given name, a different
+   surname, or both carry a middle initial and they differ), or it agrees on the name alone (no
+   address, date of birth or TIN evidence): PENDING_REVIEW, never a disclosure;
 6. the best candidate is below the match threshold: PENDING_REVIEW;
 7. otherwise VERIFIED when the submitted address is the taxpayer's last known, else
    ADDRESS_DIFFERS.
@@ -55,6 +59,9 @@ class Candidate:
     std_dob: str | None = None
     household_key: str | None = None  # normalized last known address
     corroborated_by: frozenset[str] = frozenset()  # of {"address", "dob", "tin"}
+    given_name_agrees: bool | None = True  # None: the initial only; False: not at all
+    surname_agrees: bool = True
+    conflicts: frozenset[str] = frozenset()  # fields both sides carry and that differ
     evidence: dict[str, Any] = field(default_factory=dict, compare=False)
     last_address: dict[str, str | None] = field(default_factory=dict, compare=False)
 
@@ -119,7 +126,9 @@ def _decision(request: RequestFacts, reason: str, best: Candidate | None = None,
 
 def decide(request: RequestFacts, candidates: Sequence[Candidate],
            thresholds: Thresholds) -> Decision:
-    ranked = sorted(candidates, key=lambda c: (-c.match_weight, c.tin))
+    ranked = sorted((c for c in candidates if c.given_name_agrees is not False
+                     or c.corroborated_by & {"dob", "tin"}),
+                    key=lambda c: (-c.match_weight, c.tin))
     if not ranked:
         return _decision(request, "no_candidate")
     best, others = ranked[0], ranked[1:]
@@ -140,6 +149,8 @@ def decide(request: RequestFacts, candidates: Sequence[Candidate],
     contradicts = suffix_conflict or _dob_agrees(request.std_dob, best.std_dob) is False
     if contradicts:
         return _decision(request, "review_band", best, runner_up)
+    if best.given_name_agrees is not True or not best.surname_agrees or best.conflicts:
+        return _decision(request, "name_partial", best, runner_up)
     if not best.corroborated_by:
         return _decision(request, "name_only", best, runner_up)
     if best.match_probability < thresholds.match_probability:

@@ -27,7 +27,7 @@ from matchgate.csvsafe import write_csv
 from matchgate.decide import Candidate, Decision, RequestFacts, Thresholds, decide
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
-from matchgate.match.candidates import CORROBORATING_LEVELS
+from matchgate.match.candidates import CORROBORATING_LEVELS, FIRST_NAME_INITIAL_ONLY
 from matchgate.match.engine import MatchEngine
 from matchgate.progress import NullReporter, Reporter
 from matchgate.respond import (
@@ -297,9 +297,12 @@ class BatchRun:
 def candidate_from_row(row: dict[str, Any]) -> Candidate:
     """A candidate from one row of the engine's output (CANDIDATE_COLUMNS)."""
     evidence = json.loads(row["evidence"]) if row.get("evidence") else {}
-    gamma = evidence.get("gamma", {})
+    gamma: dict[str, int] = {k: (-1 if v is None else int(v))
+                             for k, v in evidence.get("gamma", {}).items()}
     corroborated = frozenset(name for name, level in CORROBORATING_LEVELS.items()
-                             if (gamma.get(name) if gamma.get(name) is not None else -1) >= level)
+                             if gamma.get(name, -1) >= level)
+    first = gamma.get("first_name", -1)
+    given = None if first == FIRST_NAME_INITIAL_ONLY else first != 0
     return Candidate(
         tin=row["tin"], match_probability=float(row["match_probability"]),
         match_weight=float(row["match_weight"]),
@@ -307,6 +310,8 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         std_first_canon=row.get("std_first_canon"), std_last=row.get("std_last"),
         std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
         household_key=row.get("household_key"), corroborated_by=corroborated,
+        given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
+        conflicts=frozenset({"middle_initial"} if gamma.get("middle_initial") == 0 else ()),
         evidence=evidence,
         last_address={f: row.get(f"last_{f}") for f in ADDRESS_FIELDS},
     )

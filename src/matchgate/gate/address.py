@@ -12,7 +12,7 @@ from functools import cache
 
 import zipcodes
 
-from matchgate.gate.placeholders import is_placeholder, is_placeholder_zip
+from matchgate.gate.placeholders import is_placeholder
 from matchgate.gate.rejection import Rejection
 from matchgate.standardize import parse_address
 from matchgate.standardize.postal import state_code
@@ -57,7 +57,7 @@ def check_address(fields: Mapping[str, str | None], *, allow_po_box: bool = Fals
     if code is None or code not in _states():
         return Rejection("state_invalid", "state", f"'{state}' is not a US state or territory")
     zip5 = parsed.zip5
-    if zip5 is None or is_placeholder_zip(zip5) or zip5 not in _zip_index():
+    if zip5 is None or zip5 not in _zip_index():
         return Rejection("zip_invalid", "zip", f"'{zip_code}' is not a real ZIP code")
     zip_state, zip_type = _zip_index()[zip5]
     if zip_state != code:

@@ -13,7 +13,7 @@ from datetime import date
 
 from matchgate.agreement import Agreement, LegalBasis
 from matchgate.gate.address import ADDRESS_FIELDS, check_address
-from matchgate.gate.placeholders import is_placeholder
+from matchgate.gate.placeholders import is_placeholder, is_placeholder_name
 from matchgate.gate.rejection import Rejection
 from matchgate.gate.tin import is_valid_tin
 from matchgate.intake import Manifest
@@ -43,7 +43,7 @@ def check_names(fields: Fields) -> list[Rejection]:
     out = []
     for name in ("first_name", "last_name"):
         value = fields.get(name)
-        if value and (not _LETTER.search(value) or is_placeholder(value)):
+        if value and (not _LETTER.search(value) or is_placeholder_name(value)):
             out.append(Rejection("invalid_name", name,
                                  f"'{value}' is not a plausible personal name"))
     return out

@@ -39,6 +39,13 @@ def is_placeholder(value: str | None) -> bool:
     return all(w in NO_ANSWER_WORDS or _REPEATED.match(w) for w in words)
 
 
-def is_placeholder_zip(zip5: str) -> bool:
-    """ZIPs people type to get past a form: 00000, 11111, 99999, 12345."""
-    return len(set(zip5)) == 1 or zip5 in ("12345", "01234", "98765")
+NAME_PLACEHOLDERS = frozenset({"UNKNOWN", "UNK", "NONE", "NA", "N A", "NULL", "NIL", "TEST",
+                               "FNU", "LNU", "NFN", "NLN", "NMN", "XXX", "X", "REFUSED",
+                               "NOT PROVIDED", "NOT GIVEN", "BLANK", "DUMMY", "TBD"})
+
+
+def is_placeholder_name(value: str | None) -> bool:
+    """Names that stand for no name ("FNU" is "first name unknown"). Short real surnames such
+    as DO, NA or LE are names, so only whole-value placeholders count."""
+    text = clean(value)
+    return text is not None and (text in NAME_PLACEHOLDERS or bool(_REPEATED.match(text)))

@@ -18,6 +18,9 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 # address: house number, street name and ZIP5 equal on some year of the taxpayer's history;
 # dob: exact, day and month swapped, or one keystroke off; tin: exact.
 CORROBORATING_LEVELS: dict[str, int] = {"address": 3, "dob": 4, "tin": 2}
+# first_name: 1 is "initial only matches", 0 "agrees in no way"; last_name: 0 is "agrees in no
+# way"; middle_initial: 0 is "both present and different".
+FIRST_NAME_INITIAL_ONLY = 1
 
 
 def _evidence_sql(comparisons: list[str]) -> str:
