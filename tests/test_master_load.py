@@ -131,7 +131,7 @@ def test_failed_load_leaves_the_old_store(tmp_path: Path) -> None:
     with open_master(store) as handle:
         assert handle.meta().master_version == file_version(good)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.csv", "good.csv",
-                                                          "store.duckdb"]
+                                                          "store.duckdb", "store.rejects.csv"]
 
 
 def test_open_missing_store_hints_at_load(tmp_path: Path) -> None:
@@ -162,3 +162,32 @@ def test_cli_master_load(tmp_path: Path) -> None:
     missing = CliRunner().invoke(app, ["master", "load", str(tmp_path / "none.csv"),
                                        "--store", str(tmp_path / "s.duckdb")])
     assert isinstance(missing.exception, InputError)
+
+
+def test_duplicate_tin_in_one_tax_year_is_set_aside(tmp_path: Path) -> None:
+    second = ("123456789", "SSN", "Wilma", "", "Harper", "", "1971-05-06", "9 Ash St", "",
+              "Springfield", "IL", "62701", "2022")  # same TIN and year as GOOD[2]
+    source = write_csv(tmp_path / "m.csv", [*GOOD, second])
+    report = load_master(source, tmp_path / "s.duckdb")
+    assert report.rejects_by_reason == {"duplicate_tin_year": 1}
+    assert report.history_rows == 4
+    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
+        kept = con.sql("SELECT first_name FROM master_history WHERE tin = '123456789' "
+                       "AND tax_year = 2022").fetchall()
+        set_aside = con.sql("SELECT source_row, first_name, tax_year FROM master_rejects"
+                            ).fetchall()
+    assert kept == [("William",)]
+    assert set_aside == [(5, "Wilma", "2022")]
+
+
+def test_rejected_rows_are_written_to_a_report_file(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "m.csv", GOOD + BAD)
+    report = load_master(source, tmp_path / "s.duckdb", rejects_path=tmp_path / "out.csv",
+                         workers=1)
+    assert report.rejects_path == tmp_path / "out.csv"
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["source_row"] for r in rows] == ["5", "6", "7", "8", "9"]
+    assert [r["reason"] for r in rows] == ["invalid_tin", "invalid_tin", "missing_last_name",
+                                           "invalid_tax_year", "tin_type_mismatch"]
+    assert rows[2]["first_name"] == "Carl" and rows[0]["tin"] == "000000000"

@@ -10,8 +10,10 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +24,7 @@ import pyarrow as pa
 from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
 from matchgate.codes import DISCLOSING_CODES, Code
-from matchgate.columns import STD_COLUMNS
+from matchgate.columns import REQUEST_COLUMNS, STD_COLUMNS
 from matchgate.csvsafe import write_csv
 from matchgate.decide import Candidate, Decision, RequestFacts, Thresholds, decide
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
@@ -37,10 +39,10 @@ from matchgate.respond import (
     response_columns,
     response_row,
 )
-from matchgate.standardize import standardize_record
+from matchgate.standardize import standardize_table
 from matchgate.store import Store
 
-CHUNK = 20_000
+CHUNK = 50_000  # requests per checkpoint: standardized, matched, decided and recorded together
 
 
 @dataclass
@@ -82,7 +84,8 @@ class BatchRun:
     def __init__(self, *, requests_path: Path, manifest: Manifest, agreement: Agreement,
                  store: Store, engine: MatchEngine, responses_path: Path,
                  decisions_path: Path | None = None, actor: Actor | None = None,
-                 reporter: Reporter | None = None, today: date | None = None) -> None:
+                 reporter: Reporter | None = None, today: date | None = None,
+                 chunk_size: int = CHUNK) -> None:
         self.requests_path = requests_path
         self.manifest = manifest
         self.agreement = agreement
@@ -94,15 +97,18 @@ class BatchRun:
         self.actor = actor or Actor()
         self.reporter: Reporter = reporter or NullReporter()
         self.today = today or date.today()
+        self.chunk_size = chunk_size
         self.batch_id = batch_id_for(requests_path, manifest, agreement)
+        self.agreement_version = agreement.version  # a hash of the agreement: computed once
         self._keys: dict[str, str] = {}
+        self.seconds: dict[str, float] = defaultdict(float)
 
     # -- audit helpers -------------------------------------------------------------------------
     def _event(self, event_type: str, *, request_id: str | None = None, outcome: str = "success",
                details: dict[str, Any] | None = None) -> AuditEvent:
         return AuditEvent(event_type=event_type, actor=self.actor.name, role=self.actor.role,
                           origin=self.actor.origin, outcome=outcome, batch_id=self.batch_id,
-                          request_id=request_id, agreement_version=self.agreement.version,
+                          request_id=request_id, agreement_version=self.agreement_version,
                           details=details or {})
 
     # -- stages ------------------------------------------------------------------------------
@@ -113,7 +119,7 @@ class BatchRun:
         if self.store.get_batch(batch_id=self.batch_id) is None:
             self.store.create_batch(
                 batch_id=self.batch_id, agreement_id=self.agreement.agreement_id,
-                agreement_version=self.agreement.version,
+                agreement_version=self.agreement_version,
                 manifest=self.manifest.model_dump(mode="json"),
                 source_name=self.requests_path.name, row_count=len(rows),
                 submitted_by=self.manifest.requesting_official or "")
@@ -156,38 +162,43 @@ class BatchRun:
         return rejected
 
     def _standardize(self, rows: Sequence[RequestRow]) -> pa.Table:
-        with self.reporter.stage("standardize", total=len(rows)) as st:
-            records = []
-            for r in rows:
-                rec: dict[str, Any] = {"request_id": r.request_id}
-                rec.update(standardize_record(r.fields))
-                records.append(rec)
-                st.advance()
-        schema = pa.schema([("request_id", pa.string()),
-                            *((c, pa.string()) for c in STD_COLUMNS)])
-        return pa.Table.from_pylist(records, schema=schema)
+        """request_id and the STD_COLUMNS of each row (standardize_table works on distinct
+        values, so repeated names, cities and ZIPs are standardized once)."""
+        return standardize_requests(rows)
 
     def _match(self, table: pa.Table) -> dict[str, list[Candidate]]:
         by_request: dict[str, list[Candidate]] = defaultdict(list)
-        with self.reporter.stage("match", total=table.num_rows) as st:
-            for start in range(0, table.num_rows, CHUNK):
-                chunk = table.slice(start, CHUNK)
-                for row in self.engine.find_candidates(chunk).to_pylist():
-                    by_request[row["request_id"]].append(candidate_from_row(row))
-                st.advance(chunk.num_rows)
+        for row in self.engine.find_candidates(table).to_pylist():
+            by_request[row["request_id"]].append(candidate_from_row(row))
         return by_request
 
     def _decide(self, table: pa.Table, candidates: dict[str, list[Candidate]]
                 ) -> list[Decision]:
         thresholds = thresholds_of(self.agreement)
-        out = []
         facts = table.select(["request_id", "std_first_canon", "std_suffix", "std_dob"])
-        with self.reporter.stage("decide", total=table.num_rows) as st:
-            for rec in facts.to_pylist():
-                request = RequestFacts(**rec)
-                out.append(decide(request, candidates.get(request.request_id, []), thresholds))
-                st.advance()
-        return out
+        return [decide(request, candidates.get(request.request_id, []), thresholds)
+                for request in (RequestFacts(**rec) for rec in facts.to_pylist())]
+
+    def _chunk(self, rows: Sequence[RequestRow]) -> None:
+        """Standardize, match, decide and record one chunk: a checkpoint (once its decisions
+        are recorded, a re-run skips its requests)."""
+        with self._timed("standardize"):
+            table = self._standardize(rows)
+        with self._timed("match"):
+            candidates = self._match(table)
+        with self._timed("decide"):
+            decisions = self._decide(table, candidates)
+        with self._timed("record"):
+            gated = [self._event("request.gated", request_id=r.request_id) for r in rows]
+            self._record_decisions(decisions, candidates, gated)
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.monotonic() - started
 
     # -- recording ---------------------------------------------------------------------------
     def _stored(self, request_id: str, code: Code, reason: str, *, detail: str | None = None,
@@ -204,7 +215,7 @@ class BatchRun:
             "match_probability": decision.match_probability if decision else None,
             "runner_up_probability": decision.runner_up_probability if decision else None,
             "disclosed": disclosed, "evidence": evidence,
-            "agreement_version": self.agreement.version,
+            "agreement_version": self.agreement_version,
             "master_version": self.engine.master_version,
             "decided_by": "matchgate",
         }
@@ -232,8 +243,10 @@ class BatchRun:
         self._save(decisions, events)
 
     def _record_decisions(self, decisions: Sequence[Decision],
-                          candidates: dict[str, list[Candidate]]) -> None:
-        stored, events = [], []
+                          candidates: dict[str, list[Candidate]],
+                          gated: list[AuditEvent]) -> None:
+        stored: list[dict[str, Any]] = []
+        events = gated
         for d in decisions:
             row = self._stored(d.request_id, d.code, d.reason, decision=d)
             stored.append(row)
@@ -267,31 +280,51 @@ class BatchRun:
         reasons = Counter(str(d["reason"]) for d in decisions)
         self.audit.append([
             *(self._event("request.responded", request_id=str(d["request_id"]),
-                          details={"code": d["code"]}) for d in decisions),
-            self._event("batch.completed", details={"codes": dict(codes)})])
+                          details={"code": d["code"]}) for d in decisions)])
         return dict(codes), dict(reasons)
 
+    def _work(self, todo: list[RequestRow]) -> None:
+        with self._timed("gate"):
+            rejected = self._gate(todo)
+            self._record_rejections(todo, rejected)
+        ahead = [r for r in todo if r.request_id not in rejected]
+        with self.reporter.stage("match", total=len(ahead)) as st:
+            for start in range(0, len(ahead), self.chunk_size):
+                chunk = ahead[start:start + self.chunk_size]
+                self._chunk(chunk)
+                st.advance(len(chunk))
+
     def run(self) -> BatchResult:
-        rows = self._intake()
+        with self._timed("intake"):
+            rows = self._intake()
         done = self.store.decided_request_ids(batch_id=self.batch_id)
         todo = [r for r in rows if r.request_id not in done]
         if todo:
             self.store.set_batch_status(batch_id=self.batch_id, status="running",
                                         master_version=self.engine.master_version)
-            rejected = self._gate(todo)
-            self._record_rejections(todo, rejected)
-            ahead = [r for r in todo if r.request_id not in rejected]
-            self.audit.append([self._event("request.gated", request_id=r.request_id)
-                               for r in ahead])
-            table = self._standardize(ahead)
-            candidates = self._match(table)
-            self._record_decisions(self._decide(table, candidates), candidates)
-        codes, reasons = self._respond()
+            self._work(todo)
+        with self._timed("respond"):
+            codes, reasons = self._respond()
+        self.audit.append([self._event("batch.completed", details={
+            "codes": codes, "seconds": {k: round(v, 2) for k, v in self.seconds.items()}})])
         self.store.set_batch_status(batch_id=self.batch_id, status="done",
                                     master_version=self.engine.master_version)
         return BatchResult(batch_id=self.batch_id, total=len(rows), codes=codes,
                            reasons=reasons, responses_path=self.responses_path,
                            decisions_path=self.decisions_path, resumed=len(done))
+
+
+def requests_table(rows: Sequence[RequestRow]) -> pa.Table:
+    """The rows' fields as an Arrow table of strings (request_id from the row itself)."""
+    arrays = {c: pa.array([r.fields.get(c) for r in rows], type=pa.string())
+              for c in REQUEST_COLUMNS if c != "request_id"}
+    return pa.table({"request_id": pa.array([r.request_id for r in rows], type=pa.string()),
+                     **arrays})
+
+
+def standardize_requests(rows: Sequence[RequestRow]) -> pa.Table:
+    """request_id and every STD_COLUMNS column, as strings."""
+    return standardize_table(requests_table(rows)).select(["request_id", *STD_COLUMNS])
 
 
 def candidate_from_row(row: dict[str, Any]) -> Candidate:

@@ -37,6 +37,8 @@ def _summary(report: MasterLoadReport) -> Table:
     table.add_row("set aside (table master_rejects)", f"{report.rejected_rows:,}")
     for reason, count in report.rejects_by_reason.items():
         table.add_row(f"  {reason}: {REJECT_REASONS.get(reason, reason)}", f"{count:,}")
+    if report.rejects_path is not None and report.rejected_rows:
+        table.add_row(f"  the rows set aside: {report.rejects_path}", "")
     table.caption = f"master_version {report.master_version}, {report.seconds:.1f} s"
     return table
 

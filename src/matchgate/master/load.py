@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
@@ -27,7 +31,7 @@ import pyarrow.parquet as pq
 
 from matchgate.columns import MASTER_COLUMNS, STD_COLUMNS
 from matchgate.errors import InputError, Problem
-from matchgate.master.store import SCHEMA_VERSION
+from matchgate.master.store import SCHEMA_VERSION, open_master
 from matchgate.master.tins import is_valid_itin, is_valid_ssn
 from matchgate.standardize import standardize_table
 
@@ -41,6 +45,7 @@ REJECT_REASONS: dict[str, str] = {
     "missing_first_name": "the first name is missing",
     "missing_last_name": "the last name is missing",
     "invalid_tax_year": "the tax year is missing or out of range",
+    "duplicate_tin_year": "a second row for the same TIN and tax year (the first is kept)",
 }
 _RAW_DDL = ", ".join(f"{c} VARCHAR" for c in MASTER_COLUMNS if c != "tax_year")
 _STD_DDL = ", ".join(f"{c} VARCHAR" for c in STD_COLUMNS)
@@ -58,6 +63,7 @@ class MasterLoadReport:
     taxpayers: int
     rejected_rows: int
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    rejects_path: Path | None = None
     seconds: float = 0.0
 
 
@@ -143,13 +149,12 @@ def _as_text_table(table: pa.Table) -> pa.Table:
 
 def _tax_years(raw: pa.Array) -> np.ndarray:
     """The tax year as an integer, or -1 when missing, unreadable or out of range."""
-    out = np.full(len(raw), -1, dtype=np.int64)
-    last_year = date.today().year
-    for i, value in enumerate(raw.to_pylist()):
-        text = (value or "").strip()
-        if text.isdigit() and FIRST_TAX_YEAR <= int(text) <= last_year:
-            out[i] = int(text)
-    return out
+    text = pc.utf8_trim_whitespace(pc.fill_null(raw, ""))
+    digits = pc.match_substring_regex(text, r"^[0-9]{1,4}$")
+    years = pc.cast(pc.if_else(digits, text, "-1"), pa.int64())
+    out = np.asarray(years.to_numpy(zero_copy_only=False), dtype=np.int64)
+    in_range = (out >= FIRST_TAX_YEAR) & (out <= date.today().year)
+    return np.where(in_range, out, -1)
 
 
 def _tin_checks(std_tin: pa.Array, raw_type: pa.Array) -> tuple[np.ndarray, np.ndarray,
@@ -167,6 +172,15 @@ def _tin_checks(std_tin: pa.Array, raw_type: pa.Array) -> tuple[np.ndarray, np.n
     return valid, consistent, itin
 
 
+def _joined_reasons(checks: tuple[tuple[str, np.ndarray], ...], rows: int) -> np.ndarray:
+    """Per row, the names of the failed checks joined by ';' ('' when none failed)."""
+    joined = np.full(rows, "", dtype=object)
+    for name, failed in checks:
+        sep = np.where(joined == "", "", ";")
+        joined = np.where(failed, joined + sep + name, joined)
+    return joined
+
+
 def classify_rows(std: pa.Table) -> tuple[list[str], np.ndarray, np.ndarray]:
     """For a standardized batch: per row the reasons it is set aside ('' when kept, else
     ';'-joined), the derived TIN type, and the tax year."""
@@ -180,8 +194,7 @@ def classify_rows(std: pa.Table) -> tuple[list[str], np.ndarray, np.ndarray]:
         ("missing_last_name", np.asarray(pc.is_null(std.column("std_last")))),
         ("invalid_tax_year", years < 0),
     )
-    reasons = [";".join(name for name, failed in checks if failed[i])
-               for i in range(std.num_rows)]
+    reasons = _joined_reasons(checks, std.num_rows).tolist()
     return reasons, np.where(itin, "ITIN", "SSN"), years
 
 
@@ -195,27 +208,47 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
 _KEPT_RAW = [c for c in MASTER_COLUMNS if c not in ("tin_type", "tax_year")]
 
 
-def _append_batch(con: duckdb.DuckDBPyConnection, raw: pa.Table, first_row: int) -> None:
-    """Standardize one batch and insert its rows into master_history or master_rejects."""
+def standardize_part(raw: pa.Table, first_row: int, part_path: Path) -> int:
+    """Standardize and classify one batch and write it as a Parquet part (runs in a worker
+    process); returns the number of rows."""
     std = standardize_table(raw)
     reasons, tin_type, years = classify_rows(std)
     std = std.append_column("row_id", pa.array(np.arange(first_row, first_row + raw.num_rows)))
     std = std.append_column("reasons", pa.array(reasons, type=pa.string()))
     std = std.append_column("derived_tin_type", pa.array(tin_type, type=pa.string()))
     std = std.append_column("year", pa.array(years))
+    pq.write_table(std, part_path, compression="zstd", compression_level=1)
+    return raw.num_rows
+
+
+def _insert_parts(con: duckdb.DuckDBPyConnection, parts: str) -> None:
+    """All standardized parts into master_history or master_rejects, in one parallel pass."""
     raw_cols = ", ".join(_KEPT_RAW)
-    con.register("batch_in", std)
-    try:
-        con.execute(f"INSERT INTO master_history (row_id, tin_type, {raw_cols}, tax_year, "
-                    f"{', '.join(STD_COLUMNS)}) SELECT row_id, derived_tin_type, {raw_cols}, "
-                    f"CAST(year AS INTEGER), {', '.join(STD_COLUMNS)} FROM batch_in "
-                    f"WHERE reasons = ''").fetchall()
-        con.execute(f"INSERT INTO master_rejects (source_row, reason, reasons, tin_type, "
-                    f"{raw_cols}, tax_year) SELECT row_id, split_part(reasons, ';', 1), reasons, "
-                    f"tin_type, {raw_cols}, tax_year FROM batch_in WHERE reasons <> ''"
-                    ).fetchall()
-    finally:
-        con.unregister("batch_in")
+    source = f"read_parquet('{parts}')"
+    con.execute(f"INSERT INTO master_history (row_id, tin_type, {raw_cols}, tax_year, "
+                f"{', '.join(STD_COLUMNS)}) SELECT row_id, derived_tin_type, {raw_cols}, "
+                f"CAST(year AS INTEGER), {', '.join(STD_COLUMNS)} FROM {source} "
+                f"WHERE reasons = '' ORDER BY row_id").fetchall()
+    con.execute(f"INSERT INTO master_rejects (source_row, reason, reasons, tin_type, "
+                f"{raw_cols}, tax_year) SELECT row_id, split_part(reasons, ';', 1), reasons, "
+                f"tin_type, {raw_cols}, tax_year FROM {source} WHERE reasons <> ''"
+                ).fetchall()
+
+
+# A taxpayer files once per tax year: a second row for the same TIN and year is set aside (the
+# first in file order is kept), so that no year of a history holds two different people.
+_DUPLICATES_SQL = f"""
+CREATE TEMP TABLE duplicate_rows AS
+SELECT row_id FROM master_history
+QUALIFY row_number() OVER (PARTITION BY tin, tax_year ORDER BY row_id) > 1;
+INSERT INTO master_rejects (source_row, reason, reasons, tin_type, {", ".join(_KEPT_RAW)},
+                            tax_year)
+SELECT row_id, 'duplicate_tin_year', 'duplicate_tin_year', tin_type, {", ".join(_KEPT_RAW)},
+       CAST(tax_year AS VARCHAR)
+FROM master_history WHERE row_id IN (SELECT row_id FROM duplicate_rows);
+DELETE FROM master_history WHERE row_id IN (SELECT row_id FROM duplicate_rows);
+DROP TABLE duplicate_rows;
+"""
 
 
 _DERIVED_SQL = f"""
@@ -228,11 +261,11 @@ FROM master_history
 QUALIFY row_number() OVER (PARTITION BY tin ORDER BY tax_year DESC, row_id DESC) = 1
 ORDER BY tin;
 CREATE UNIQUE INDEX taxpayers_tin ON taxpayers (tin);
-CREATE INDEX master_history_tin ON master_history (tin);
 """
 
 
 def _finish(con: duckdb.DuckDBPyConnection, source: Path, version: str) -> tuple[int, int, int]:
+    con.execute(_DUPLICATES_SQL).fetchall()
     con.execute(_DERIVED_SQL).fetchall()
     history = _count(con, "master_history")
     taxpayers = _count(con, "taxpayers")
@@ -259,23 +292,61 @@ def _remove(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def _build(source: Path, tmp: Path, report: Progress) -> tuple[int, int, int, int]:
+def default_workers() -> int:
+    """One standardizing process per core (usaddress is pure Python and dominates a load)."""
+    return max(1, os.cpu_count() or 1)
+
+
+def _standardize_parts(source: Path, parts: Path, report: Progress, workers: int) -> int:
+    """Every batch of the source standardized into parts/NNNNNN.parquet, `workers` processes at
+    a time, with at most two batches per worker in flight (memory stays flat)."""
     total = max(_row_estimate(source), 1)
-    con = duckdb.connect(str(tmp))
-    try:
-        _create_tables(con)
-        rows = 0
-        for batch in read_master_batches(source):
-            _append_batch(con, batch, rows + 1)
+    if workers == 1 or total <= BATCH_ROWS:
+        return _standardize_inline(source, parts)
+    rows = 0
+    pending: deque[Future[int]] = deque()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        for number, batch in enumerate(read_master_batches(source)):
+            part = parts / f"{number:06d}.parquet"
+            pending.append(pool.submit(standardize_part, batch, rows + 1, part))
             rows += batch.num_rows
-            report("standardize", min(1.0, rows / total))
-        report("index", 0.0)
-        history, taxpayers, rejected = _finish(con, source, file_version(source))
-        con.execute("CHECKPOINT").fetchall()
-        report("index", 1.0)
-        return rows, history, taxpayers, rejected
+            while len(pending) > 2 * workers:
+                pending.popleft().result()
+                report("standardize", min(1.0, (rows - 2 * workers * BATCH_ROWS) / total))
+        while pending:
+            pending.popleft().result()
+    report("standardize", 1.0)
+    return rows
+
+
+def _standardize_inline(source: Path, parts: Path) -> int:
+    rows = 0
+    for number, batch in enumerate(read_master_batches(source)):
+        rows += standardize_part(batch, rows + 1, parts / f"{number:06d}.parquet")
+    return rows
+
+
+def _build(source: Path, tmp: Path, report: Progress, workers: int
+           ) -> tuple[int, int, int, int]:
+    parts = tmp.with_name(tmp.name + ".parts")
+    shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir()
+    try:
+        rows = _standardize_parts(source, parts, report, workers)
+        con = duckdb.connect(str(tmp))
+        try:
+            report("index", 0.0)
+            _create_tables(con)
+            if rows:
+                _insert_parts(con, str(parts / "*.parquet"))
+            history, taxpayers, rejected = _finish(con, source, file_version(source))
+            con.execute("CHECKPOINT").fetchall()
+            report("index", 1.0)
+            return rows, history, taxpayers, rejected
+        finally:
+            con.close()
     finally:
-        con.close()
+        shutil.rmtree(parts, ignore_errors=True)
 
 
 def _row_estimate(path: Path) -> int:
@@ -287,9 +358,29 @@ def _row_estimate(path: Path) -> int:
     return max(path.stat().st_size // 120, 1)
 
 
-def load_master(path: Path, store_path: Path, *, progress: Progress | None = None
+def rejects_path_for(store_path: Path) -> Path:
+    """Where the rows set aside at load are written by default: next to the store."""
+    return store_path.with_name(store_path.stem + ".rejects.csv")
+
+
+def _write_rejects(store_path: Path, target: Path) -> dict[str, int]:
+    """The rejected rows (source row, reasons, raw columns) as CSV; counts by reason."""
+    escaped = str(target).replace("'", "''")
+    with duckdb.connect(str(store_path), read_only=True) as con:
+        con.execute(f"COPY (SELECT * FROM master_rejects ORDER BY source_row) TO '{escaped}' "
+                    f"(HEADER, DELIMITER ',')").fetchall()
+        return dict(con.sql("SELECT reason, count(*) FROM master_rejects GROUP BY reason "
+                            "ORDER BY reason").fetchall())
+
+
+def load_master(path: Path, store_path: Path, *, progress: Progress | None = None,
+                rejects_path: Path | None = None, workers: int | None = None
                 ) -> MasterLoadReport:
-    """Load a master file into a new store at store_path, replacing any old one atomically."""
+    """Load a master file into a new store at store_path, replacing any old one atomically.
+
+    Rows set aside are kept in the store's master_rejects table and written to rejects_path
+    (default: rejects_path_for(store_path)). `workers` standardizing processes (default: one
+    per core)."""
     started = time.monotonic()
     path, store_path = Path(path), Path(store_path)
     report = progress or (lambda stage, fraction: None)
@@ -297,15 +388,16 @@ def load_master(path: Path, store_path: Path, *, progress: Progress | None = Non
     tmp = _temporary_path(store_path)
     _remove(tmp)
     try:
-        rows, history, taxpayers, rejected = _build(path, tmp, report)
+        rows, history, taxpayers, rejected = _build(path, tmp, report,
+                                                    workers or default_workers())
         os.replace(tmp, store_path)
     finally:
         _remove(tmp)
-    with duckdb.connect(str(store_path), read_only=True) as con:
-        by_reason = dict(con.sql("SELECT reason, count(*) FROM master_rejects GROUP BY reason "
-                                 "ORDER BY reason").fetchall())
-        version = str(con.sql("SELECT master_version FROM store_meta").fetchall()[0][0])
+    rejects = Path(rejects_path) if rejects_path else rejects_path_for(store_path)
+    by_reason = _write_rejects(store_path, rejects)
+    with open_master(store_path) as store:
+        version = store.meta().master_version
     return MasterLoadReport(source=path, store_path=store_path, master_version=version,
                             rows_read=rows, history_rows=history, taxpayers=taxpayers,
                             rejected_rows=rejected, rejects_by_reason=by_reason,
-                            seconds=round(time.monotonic() - started, 2))
+                            rejects_path=rejects, seconds=round(time.monotonic() - started, 2))

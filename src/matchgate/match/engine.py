@@ -20,6 +20,7 @@ from splink import DuckDBAPI, Linker
 
 from matchgate.errors import StoreError
 from matchgate.master.store import open_master
+from matchgate.match.blocking import blocking_keys, reachable_where
 from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
 from matchgate.match.inputs import attach_store, master_select, requests_input
 from matchgate.match.settings import MASTER_DATASET, REQUESTS_DATASET
@@ -85,10 +86,20 @@ class DuckDBMatchEngine:
         self.comparisons = comparison_names(self.model)
         self.tf_comparisons = tf_comparisons(self.model)
         self.requests_per_chunk = requests_per_chunk
+        self.keys = blocking_keys(self.model)
+        self._tf: dict[str, pa.Table] | None = None
 
-    def _chunks(self, n_requests: int) -> tuple[int, int]:
+    def term_frequencies(self) -> dict[str, pa.Table]:
+        """Per term-frequency column of the model, its frequencies over the master history
+        (computed once per engine): decisions never depend on the other requests of a batch."""
+        if self._tf is None:
+            with open_master(self.store_path) as store:
+                self._tf = master_term_frequencies(store.cursor(), tf_columns(self.model))
+        return self._tf
+
+    def _chunks(self, n_master: int, n_requests: int) -> tuple[int, int]:
         """(master chunks, request chunks) for predict."""
-        return (max(1, math.ceil(self.master_rows / MASTER_ROWS_PER_CHUNK)),
+        return (max(1, math.ceil(n_master / MASTER_ROWS_PER_CHUNK)),
                 max(1, math.ceil(n_requests / self.requests_per_chunk)))
 
     def find_candidates(self, requests: pa.Table, *,
@@ -106,16 +117,47 @@ class DuckDBMatchEngine:
     def _run(self, con: duckdb.DuckDBPyConnection, shaped: pa.Table,
              threshold: float) -> pa.Table:
         attach_store(con, str(self.store_path))
-        con.execute(f"CREATE VIEW master_input AS {master_select()}").fetchall()
         con.register("requests_in", shaped)
+        n_master = self._master_input(con)
         db_api = DuckDBAPI(connection=con.cursor())
         sides = [db_api.register("master_input", dataset_display_name=MASTER_DATASET),
                  db_api.register(shaped, dataset_display_name=REQUESTS_DATASET)]
         linker = Linker(sides, self.model, log_level=logging.WARNING)
-        n_master, n_requests = self._chunks(shaped.num_rows)
+        for column, table in self.term_frequencies().items():
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(table, table_name=f"master_tf_{column}"), column)
+        n_master, n_requests = self._chunks(n_master, shaped.num_rows)
         predictions = linker.inference.predict(
             threshold_match_probability=threshold, num_chunks_left=n_master,
             num_chunks_right=n_requests, warning_mode="never")
         sql = candidates_sql(predictions.physical_name, "requests_in", self.comparisons,
                              self.tf_comparisons)
         return con.sql(sql).to_arrow_table().select(list(CANDIDATE_COLUMNS))
+
+    def _master_input(self, con: duckdb.DuckDBPyConnection) -> int:
+        """The master rows some request blocks with, as table master_input; its row count."""
+        if self.keys is None:
+            con.execute(f"CREATE VIEW master_input AS {master_select()}").fetchall()
+            return self.master_rows
+        where = reachable_where(self.keys, "h", "requests_in")
+        con.execute(f"CREATE TABLE master_input AS {master_select(where, alias='h')}"
+                    ).fetchall()
+        return int(con.sql("SELECT count(*) FROM master_input").fetchall()[0][0])
+
+
+def tf_columns(model: dict[str, Any]) -> list[str]:
+    """The columns whose term frequencies the model's levels adjust for."""
+    return sorted({lv["tf_adjustment_column"] for c in model["comparisons"]
+                   for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+
+
+def master_term_frequencies(con: duckdb.DuckDBPyConnection, columns: list[str]
+                            ) -> dict[str, pa.Table]:
+    """Splink's term frequency table per column (value, tf_<column>) over the master history."""
+    out = {}
+    for column in columns:
+        out[column] = con.sql(
+            f"SELECT {column}, CAST(count(*) AS DOUBLE) / (SELECT count({column}) FROM "
+            f"master_history) AS tf_{column} FROM master_history WHERE {column} IS NOT NULL "
+            f"GROUP BY {column}").to_arrow_table()
+    return out

@@ -19,11 +19,11 @@ def attach_store(con: duckdb.DuckDBPyConnection, store_path: str) -> None:
     con.execute(f"ATTACH '{escaped}' AS {STORE_ALIAS} (READ_ONLY)").fetchall()
 
 
-def master_select(where: str = "TRUE") -> str:
+def master_select(where: str = "TRUE", alias: str = "master_history") -> str:
     """SQL selecting the master history as model input (unique_id 'M' || row_id)."""
-    cols = ", ".join(MODEL_COLUMNS)
-    return (f"SELECT '{MASTER_PREFIX}' || CAST(row_id AS VARCHAR) AS {UNIQUE_ID}, {cols} "
-            f"FROM {STORE_ALIAS}.master_history WHERE {where}")
+    cols = ", ".join(f"{alias}.{c}" for c in MODEL_COLUMNS)
+    return (f"SELECT '{MASTER_PREFIX}' || CAST({alias}.row_id AS VARCHAR) AS {UNIQUE_ID}, "
+            f"{cols} FROM {STORE_ALIAS}.master_history {alias} WHERE {where}")
 
 
 def requests_input(requests: pa.Table) -> pa.Table:

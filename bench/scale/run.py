@@ -1,0 +1,195 @@
+"""The scale curve: generate, `matchgate master load` and `matchgate verify` at given sizes.
+
+    python bench/scale/run.py --masters 1000000 --batches 100000 --work /tmp/mg-bench
+
+For every master size it generates a synthetic population (with as many requests as the largest
+batch), loads it once with `matchgate master load`, then for every batch size verifies the first
+rows of the request file with `matchgate verify` in a fresh operational store. Each command runs
+as a subprocess; its wall time and the peak resident memory of its whole process tree (sampled
+with psutil every 0.1 s) are recorded. The stage times inside verify come from the
+`batch.completed` audit event. Results are merged into bench/results/scale.json (keyed by master
+and batch size) and drawn in bench/results/scale.png and scale.html.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results"
+# The issue's reference: a plain Splink link_only run (train and predict) of 1.28 million
+# requests against 10 million taxpayers took about 3 minutes on this kind of machine.
+SPLINK_REFERENCE_SECONDS = 180.0
+
+
+def matchgate_command() -> list[str]:
+    return [sys.executable, "-m", "matchgate"]
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run cmd; its wall seconds and the peak RSS (MiB) of its process tree."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    output = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output[-3000:]}")
+    return {"seconds": round(time.monotonic() - started, 2),
+            "peak_rss_mib": round(peak / 2**20, 1)}
+
+
+def head_csv(source: Path, target: Path, rows: int) -> None:
+    """The header and the first `rows` data rows of a CSV (requests hold no embedded newlines
+    in the generator's output)."""
+    with source.open(encoding="utf-8") as src, target.open("w", encoding="utf-8") as out:
+        for i, line in enumerate(src):
+            if i > rows:
+                break
+            out.write(line)
+
+
+def generate(work: Path, taxpayers: int, requests: int) -> tuple[Path, dict[str, Any]]:
+    data = work / f"data-{taxpayers}"
+    marker = data / f".complete-{requests}"
+    if marker.exists():
+        return data, json.loads(marker.read_text())
+    shutil.rmtree(data, ignore_errors=True)
+    figures = measure([*matchgate_command(), "generate", "--out", str(data), "--taxpayers",
+                       str(taxpayers), "--requests", str(requests)])
+    marker.write_text(json.dumps(figures))
+    return data, figures
+
+
+def load(work: Path, data: Path, taxpayers: int) -> tuple[Path, dict[str, Any]]:
+    store = work / f"master-{taxpayers}.duckdb"
+    figures = measure([*matchgate_command(), "master", "load", str(data / "master.parquet"),
+                       "--store", str(store)])
+    import duckdb
+
+    with duckdb.connect(str(store), read_only=True) as con:
+        figures["history_rows"] = con.sql("SELECT history_rows FROM store_meta").fetchall()[0][0]
+    return store, figures
+
+
+def prepare_home(home: Path) -> None:
+    """A fresh operational store with the example agreement in force."""
+    shutil.rmtree(home, ignore_errors=True)
+    code = ("from pathlib import Path; import matchgate.gate; "
+            "from matchgate.service import Services; from matchgate.settings import Settings; "
+            "from matchgate.examples import example_path; "
+            f"Services.open(Settings(home=Path({str(home)!r})))"
+            ".load_agreement(example_path('agreement.toml'))")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def stage_seconds(home: Path) -> dict[str, float]:
+    with sqlite3.connect(home / "matchgate.sqlite") as con:
+        row = con.execute("SELECT details FROM audit_events WHERE event_type = "
+                          "'batch.completed' ORDER BY seq DESC LIMIT 1").fetchone()
+    details = json.loads(row[0]) if row else {}
+    return dict(details.get("seconds", {}))
+
+
+def verify(work: Path, data: Path, store: Path, batch: int) -> dict[str, Any]:
+    requests = data / f"requests-{batch}.csv"
+    if not requests.exists():
+        head_csv(data / "requests.csv", requests, batch)
+    home = work / "home"
+    prepare_home(home)
+    figures = measure([*matchgate_command(), "verify", str(requests), "-m",
+                       str(data / "manifest.toml"), "-o", str(home / "responses.csv"),
+                       "--home", str(home)], env={"MATCHGATE_MATCH_STORE": str(store)})
+    figures["stages"] = stage_seconds(home)
+    return figures
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    return {"runs": []}
+
+
+def merge(results: dict[str, Any], run: dict[str, Any]) -> None:
+    key = (run["taxpayers"], run["batch"])
+    results["runs"] = [r for r in results["runs"] if (r["taxpayers"], r["batch"]) != key]
+    results["runs"].append(run)
+    results["runs"].sort(key=lambda r: (r["taxpayers"], r["batch"]))
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "psutil": psutil.__version__}
+
+
+def plot(results: dict[str, Any], out: Path) -> None:
+    import altair as alt
+    import vl_convert
+
+    rows = []
+    for r in results["runs"]:
+        rows.append({"taxpayers": r["taxpayers"], "series": f"verify {r['batch']:,} requests",
+                     "seconds": r["verify"]["seconds"]})
+    for size, load_figures in {r["taxpayers"]: r["load"] for r in results["runs"]}.items():
+        rows.append({"taxpayers": size, "series": "master load", "seconds":
+                     load_figures["seconds"]})
+    chart = alt.Chart(alt.Data(values=rows)).mark_line(point=True).encode(
+        x=alt.X("taxpayers:Q", title="taxpayers in the master file"),
+        y=alt.Y("seconds:Q", title="wall seconds (2 cores)"),
+        color=alt.Color("series:N", title=None),
+    ).properties(title="matchgate: time against master size", width=520, height=320)
+    chart.save(str(out.with_suffix(".html")), inline=True)
+    out.with_suffix(".png").write_bytes(vl_convert.vegalite_to_png(chart.to_dict(), scale=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--masters", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--batches", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/matchgate-bench"))
+    parser.add_argument("--out", type=Path, default=RESULTS / "scale.json")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    results = read_results(args.out)
+    results["machine"] = machine()
+    results["splink_reference_seconds"] = SPLINK_REFERENCE_SECONDS
+    for taxpayers in args.masters:
+        data, gen = generate(args.work, taxpayers, max(args.batches))
+        store, loaded = load(args.work, data, taxpayers)
+        for batch in args.batches:
+            figures = verify(args.work, data, store, batch)
+            run = {"taxpayers": taxpayers, "batch": batch, "generate": gen, "load": loaded,
+                   "verify": figures,
+                   "verify_ratio_to_splink_reference": round(
+                       figures["seconds"] / SPLINK_REFERENCE_SECONDS, 3)}
+            print(json.dumps(run), flush=True)
+            merge(results, run)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(results, indent=2) + "\n")
+        shutil.rmtree(args.work / "home", ignore_errors=True)
+    plot(results, args.out.with_suffix(".png"))
+
+
+if __name__ == "__main__":
+    main()
