@@ -31,6 +31,7 @@ from matchgate.gate import Rejection, check_batch, check_manifest, check_request
 from matchgate.intake import Manifest, RequestRow, read_requests
 from matchgate.match.candidates import CORROBORATING_LEVELS, FIRST_NAME_INITIAL_ONLY
 from matchgate.match.engine import MatchEngine
+from matchgate.match.fastpath import FastPath
 from matchgate.progress import NullReporter, Reporter
 from matchgate.respond import (
     ADDRESS_FIELDS,
@@ -39,7 +40,7 @@ from matchgate.respond import (
     response_columns,
     response_row,
 )
-from matchgate.standardize import standardize_table
+from matchgate.standardize import standardize_record, standardize_table
 from matchgate.store import Store
 
 CHUNK = 50_000  # requests per checkpoint: standardized, matched, decided and recorded together
@@ -348,3 +349,14 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         evidence=evidence,
         last_address={f: row.get(f"last_{f}") for f in ADDRESS_FIELDS},
     )
+
+
+def decide_single(fastpath: FastPath, fields: dict[str, str | None], thresholds: Thresholds,
+                  *, request_id: str = "lookup") -> tuple[Decision, list[Candidate]]:
+    """One request, in process: standardized, its candidates from the fast path's index,
+    scored with the same model and decided by the same rules as a batch."""
+    request: dict[str, Any] = {"request_id": request_id, **standardize_record(fields)}
+    candidates = [candidate_from_row(row) for row in fastpath.find_candidates(request)]
+    facts = RequestFacts(request_id=request_id, std_first_canon=request["std_first_canon"],
+                         std_suffix=request["std_suffix"], std_dob=request["std_dob"])
+    return decide(facts, candidates, thresholds), candidates
