@@ -80,6 +80,15 @@ class StoreError(MatchgateError):
     exit_code = 3
 
 
+class ConfigError(MatchgateError):
+    """The configuration names something that is not available (an engine, an optional
+    dependency that is not installed)."""
+
+    code = "configuration_error"
+    status = 500
+    exit_code = 5
+
+
 class AuditChainBroken(MatchgateError):
     """The audit chain does not verify."""
 

@@ -222,12 +222,15 @@ class BatchRun:
         }
 
     def _save(self, decisions: list[dict[str, Any]], events: list[AuditEvent]) -> None:
-        """Decisions and their events, one chunk at a time (a stopped batch resumes here)."""
+        """The events, then the decisions (a checkpoint: a stopped batch resumes after the last
+        recorded decisions). Events come first so that no recorded decision ever lacks its
+        events; a batch stopped between the two decides those requests again, and the log shows
+        both decisions, while the requester is answered once."""
+        if events:
+            self.audit.append(events)
         for start in range(0, len(decisions), CHUNK):
             self.store.record_decisions(batch_id=self.batch_id,
                                         decisions=decisions[start:start + CHUNK])
-        if events:
-            self.audit.append(events)
 
     def _record_rejections(self, rows: Sequence[RequestRow],
                            rejected: dict[str, Rejection]) -> None:

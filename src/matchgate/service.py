@@ -10,7 +10,7 @@ from matchgate.agreement import Agreement, load_agreement
 from matchgate.audit import AuditEvent, AuditLog, ChainReport
 from matchgate.errors import InputError
 from matchgate.intake import load_manifest
-from matchgate.match.engine import DuckDBMatchEngine, MatchEngine
+from matchgate.match.engine import MatchEngine, make_engine
 from matchgate.pipeline import Actor, BatchResult, BatchRun
 from matchgate.progress import Reporter
 from matchgate.settings import Settings
@@ -32,7 +32,8 @@ class Services:
     @property
     def engine(self) -> MatchEngine:
         if self._engine is None:
-            self._engine = DuckDBMatchEngine(self.settings.resolved_match_store())
+            self._engine = make_engine(self.settings.engine, self.settings.resolved_match_store(),
+                                       spark_master=self.settings.spark_master)
         return self._engine
 
     def load_agreement(self, path: Path) -> Agreement:
@@ -63,7 +64,8 @@ class Services:
         agreement = self.agreement_in_force(manifest.agreement_id)
         run = BatchRun(requests_path=requests_path, manifest=manifest, agreement=agreement,
                        store=self.store, engine=self.engine, responses_path=responses_path,
-                       decisions_path=decisions_path, actor=self.actor, reporter=reporter)
+                       decisions_path=decisions_path, actor=self.actor, reporter=reporter,
+                       chunk_size=self.settings.batch_chunk)
         return run.run()
 
     def verify_audit(self) -> ChainReport:

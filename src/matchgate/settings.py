@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,19 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the operational store (default: SQLite in home)")
     match_store: Path | None = Field(
         default=None, description="DuckDB file of the master store (default: home/master.duckdb)")
+
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="match engine: duckdb (one machine) or spark (pip install matchgate[spark]; "
+                    "the cluster is set by MATCHGATE_SPARK_MASTER, default local[*])")
+    spark_master: str = Field(default="local[*]",
+                              description="Spark master URL when engine is spark")
+
+    batch_chunk: int = Field(
+        default=50_000, gt=0,
+        description="requests per checkpoint of a batch: standardized, matched, decided and "
+                    "recorded together (memory grows with it; a stopped batch resumes after the "
+                    "last recorded chunk)")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

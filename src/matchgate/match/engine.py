@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
-from matchgate.errors import StoreError
+from matchgate.errors import ConfigError, StoreError
 from matchgate.master.store import open_master
 from matchgate.match.blocking import blocking_keys, reachable_where
 from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
@@ -161,3 +161,15 @@ def master_term_frequencies(con: duckdb.DuckDBPyConnection, columns: list[str]
             f"master_history) AS tf_{column} FROM master_history WHERE {column} IS NOT NULL "
             f"GROUP BY {column}").to_arrow_table()
     return out
+
+
+def make_engine(kind: str, store_path: Path, *, model_path: Path = DEFAULT_MODEL_PATH,
+                spark_master: str = "local[*]") -> MatchEngine:
+    """The engine named by configuration: 'duckdb' or 'spark' (which needs the spark extra)."""
+    if kind == "duckdb":
+        return DuckDBMatchEngine(store_path, model_path)
+    if kind == "spark":
+        from matchgate.match.spark import SparkMatchEngine
+
+        return SparkMatchEngine(store_path, model_path, master=spark_master)
+    raise ConfigError(f"unknown match engine {kind!r}", hint="Use engine = duckdb or spark.")
