@@ -9,6 +9,7 @@ from matchgate.cli import (
     audit_cmd,
     demo_cmd,
     generate_cmd,
+    lookup_cmd,
     master_cmd,
     model_cmd,
     verify_cmd,
@@ -16,6 +17,6 @@ from matchgate.cli import (
 
 
 def register(app: typer.Typer) -> None:
-    for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, audit_cmd,
-                   demo_cmd):
+    for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, lookup_cmd,
+                   audit_cmd, demo_cmd):
         module.register(app)
