@@ -1,0 +1,143 @@
+"""The legal elements of one request, per the basis the batch is made under: present where the
+agreement requires them, and well formed wherever present. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+
+from matchgate.agreement import LegalBasis
+from matchgate.gate.rejection import Rejection, reject
+from matchgate.gate.text import (
+    informative,
+    is_not_applicable,
+    is_placeholder,
+    is_repeated_letters,
+    tokens,
+)
+from matchgate.gate.values import (
+    case_number_key,
+    citation_key,
+    dob_problem,
+    past_date_problem,
+    tax_periods_problem,
+    tin_problem,
+)
+
+Fields = Mapping[str, str | None]
+
+# Words that state no specific reason: a reason made only of these (and filler) is a placeholder.
+GENERIC_REASON_WORDS = frozenset({
+    "INVESTIGATION", "INVESTIGATIONS", "INVESTIGATIVE", "INVESTIGATE", "IMMIGRATION", "LAW",
+    "ENFORCEMENT", "PURPOSE", "PURPOSES", "OFFICIAL", "BUSINESS", "USE", "REASON", "REASONS",
+    "REQUEST", "REQUESTED", "ONGOING", "GENERAL", "CASE", "MATTER", "ATTACHED", "ENCLOSED",
+    "ROUTINE", "CHECK", "INQUIRY", "LOOKUP", "VERIFICATION", "VERIFY", "FEDERAL", "AGENCY",
+    "CRIMINAL", "CIVIL", "ADMINISTRATIVE", "SECURITY", "NATIONAL", "PUBLIC", "SAFETY",
+    "COMPLIANCE", "REVIEW", "SUBJECT", "PERSON", "INDIVIDUAL", "TAXPAYER", "RELEVANT",
+    "LEGAL", "LAWFUL", "AUTHORIZED", "STATUTORY", "AUTHORITY", "FOR", "WITH", "FROM", "ABOUT",
+    "RE", "REF", "REFERENCE", "DUE", "PROCESS", "PROCEEDING", "PROCEEDINGS",
+})
+MIN_REASON_WORDS = 3
+MIN_SPECIFIC_WORDS = 2
+# A first name that only says "no first name": FNU is what the custodian itself records for a
+# person with a single name, so it is accepted as a first name; LNU never as a surname.
+NAME_PLACEHOLDERS = frozenset({"LNU", "NFN", "NLN", "NMN", "UNKNOWN", "UNK", "NONE", "NULL",
+                               "TEST", "TBD", "REFUSED", "REDACTED", "WITHHELD"})
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _specific_words(text: str) -> list[str]:
+    return [t for t in informative(tokens(text))
+            if t not in GENERIC_REASON_WORDS and len(t) > 2 and not t.isdigit()]
+
+
+def reason_problem(text: str) -> str | None:
+    """Why a stated reason is not specific, or None when it is: a reason must say, in at least
+    three words, of which two are neither filler nor generic ("investigation", "law enforcement
+    purposes"), why the disclosure is relevant."""
+    if is_placeholder(text):
+        return f"'{text}' is a placeholder"
+    if len(tokens(text)) < MIN_REASON_WORDS or len(_specific_words(text)) < MIN_SPECIFIC_WORDS:
+        return f"'{text}' does not state a specific reason"
+    return None
+
+
+def name_problem(text: str, *, surname: bool) -> str | None:
+    if not _LETTER.search(text):
+        return f"'{text}' has no letters"
+    if any(ch.isdigit() for ch in text):
+        return f"'{text}' contains digits"
+    toks = tokens(text)
+    placeholders = NAME_PLACEHOLDERS | ({"FNU"} if surname else set())
+    if ("".join(toks) in placeholders or is_not_applicable(text)
+            or all(is_repeated_letters(t) for t in toks)):
+        return f"'{text}' is a placeholder, not a name"
+    return None
+
+
+def _names(fields: Fields, basis: LegalBasis) -> list[Rejection]:
+    out = []
+    for field, missing, surname in (("first_name", "missing_first_name", False),
+                                    ("last_name", "missing_last_name", True)):
+        value = fields.get(field)
+        if value is None:
+            if basis.requires(field):
+                out.append(reject(missing, field))
+            continue
+        if problem := name_problem(value, surname=surname):
+            out.append(reject("invalid_name", field, problem))
+    for field in ("middle_name",):
+        value = fields.get(field)
+        if value is not None and (problem := name_problem(value, surname=False)):
+            out.append(reject("invalid_name", field, problem))
+    return out
+
+
+def _statutory_authority(value: str, basis: LegalBasis) -> str | None:
+    allowed = {citation_key(a) for a in basis.allowed_statutory_authorities}
+    if allowed and citation_key(value) not in allowed:
+        return f"'{value}' (allowed: {'; '.join(basis.allowed_statutory_authorities)})"
+    return None
+
+
+def _case_number(value: str, basis: LegalBasis) -> str | None:
+    if basis.case_number_pattern and not re.fullmatch(basis.case_number_pattern,
+                                                      case_number_key(value)):
+        return f"'{value}' does not match {basis.case_number_pattern}"
+    return None
+
+
+def _checks(basis: LegalBasis, today: date) -> list[tuple[str, str, str, Callable[[str],
+                                                                             str | None]]]:
+    """(field, reason when missing, reason when invalid, validator) in the order of the law."""
+    return [
+        ("tax_periods", "missing_tax_periods", "invalid_tax_periods",
+         lambda v: tax_periods_problem(v, today=today)),
+        ("statutory_authority", "missing_statutory_authority", "statutory_authority_not_allowed",
+         lambda v: _statutory_authority(v, basis)),
+        ("reason", "missing_reason", "reason_too_vague", reason_problem),
+        ("case_number", "missing_case_number", "invalid_case_number",
+         lambda v: _case_number(v, basis)),
+        ("order_date", "missing_order_date", "invalid_order_date",
+         lambda v: past_date_problem(v, today=today)),
+    ]
+
+
+def check_legal_elements(fields: Fields, basis: LegalBasis, *, today: date) -> list[Rejection]:
+    """Every problem with the request's name and legal elements, in the order of the law."""
+    out = _names(fields, basis)
+    for field, missing, invalid, validate in _checks(basis, today):
+        value = fields.get(field)
+        if value is None:
+            if basis.requires(field):
+                out.append(reject(missing, field))
+        elif problem := validate(value):
+            out.append(reject(invalid, field, problem))
+    dob = fields.get("date_of_birth")
+    if dob is not None and (problem := dob_problem(dob, today=today)):
+        out.append(reject("invalid_date_of_birth", "date_of_birth", problem))
+    tin = fields.get("tin")
+    if tin is not None and (problem := tin_problem(tin)):
+        out.append(reject("invalid_tin", "tin", problem))
+    return out
