@@ -38,7 +38,6 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from matchgate.columns import COURT_ORDER_FIELDS, MANIFEST_FIELDS, REQUEST_COLUMNS
@@ -54,70 +53,78 @@ class _Strict(BaseModel):
 
 
 class LegalBasis(_Strict):
-    """One legal basis the agreement allows, with what each request and manifest must carry."""
+    """One legal basis the agreement allows, with what each request and manifest must carry.
+    Each consistency rule is checked on the field it concerns, so that all are reported."""
 
+    required_request_fields: list[str] = Field(min_length=1)
     id: Literal["6103(i)(1)", "6103(i)(2)"]
     description: str = ""
-    required_request_fields: list[str] = Field(min_length=1)
-    required_manifest_fields: list[str] = Field(default_factory=list)
-    allowed_statutory_authorities: list[str] = Field(default_factory=list)
-    case_number_pattern: str | None = None
-    certification_required: bool = True
+    required_manifest_fields: list[str] = Field(default_factory=list, validate_default=True)
+    allowed_statutory_authorities: list[str] = Field(default_factory=list,
+                                                     validate_default=True)
+    case_number_pattern: str | None = Field(default=None, validate_default=True)
+    certification_required: bool = Field(default=True, validate_default=True)
 
     @field_validator("required_request_fields")
     @classmethod
-    def _known_request_fields(cls, value: list[str]) -> list[str]:
+    def _request_fields(cls, value: list[str]) -> list[str]:
         unknown = [f for f in value if f not in REQUEST_COLUMNS or f == "request_id"]
         if unknown:
             raise ValueError(f"not request columns: {', '.join(unknown)} "
                              f"(known: {', '.join(REQUEST_COLUMNS[1:])})")
         return value
 
+    @field_validator("id")
+    @classmethod
+    def _name_and_address(cls, value: str, info: ValidationInfo) -> str:
+        fields = info.data.get("required_request_fields")
+        missing = [f for f in NAME_ADDRESS_FIELDS if f not in (fields or [])]
+        if value == "6103(i)(2)" and isinstance(fields, list) and missing:
+            raise ValueError("6103(i)(2) requires the taxpayer's name and address: add "
+                             + ", ".join(missing) + " to required_request_fields")
+        return value
+
     @field_validator("required_manifest_fields")
     @classmethod
-    def _known_manifest_fields(cls, value: list[str]) -> list[str]:
+    def _manifest_fields(cls, value: list[str], info: ValidationInfo) -> list[str]:
         known = (*MANIFEST_FIELDS, *COURT_ORDER_FIELDS)
         unknown = [f for f in value if f not in known]
         if unknown:
             raise ValueError(f"not manifest fields: {', '.join(unknown)} "
                              f"(known: {', '.join(known)})")
+        missing = [f for f in COURT_ORDER_FIELDS if f not in value]
+        if info.data.get("id") == "6103(i)(1)" and missing:
+            raise ValueError("a court-order basis must require " + ", ".join(missing))
+        return value
+
+    @field_validator("allowed_statutory_authorities")
+    @classmethod
+    def _authorities(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if "statutory_authority" in info.data.get("required_request_fields", []) and not value:
+            raise ValueError("statutory_authority is required of requests but no authority "
+                             "is allowed")
         return value
 
     @field_validator("case_number_pattern")
     @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from exc
+    def _pattern(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if "case_number" in info.data.get("required_request_fields", []):
+                raise ValueError("case_number is required of requests but no pattern is set")
+            return None
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> LegalBasis:
-        problems = []
-        fields = self.required_request_fields
-        if "statutory_authority" in fields and not self.allowed_statutory_authorities:
-            problems.append("statutory_authority is required but allowed_statutory_authorities "
-                            "is empty")
-        if "case_number" in fields and not self.case_number_pattern:
-            problems.append("case_number is required but case_number_pattern is not set")
-        if self.certification_required and "certification" not in self.required_manifest_fields:
-            problems.append("certification_required is true but 'certification' is not in "
-                            "required_manifest_fields")
-        if self.id == "6103(i)(2)":
-            missing = [f for f in NAME_ADDRESS_FIELDS if f not in fields]
-            if missing:
-                problems.append("6103(i)(2) requires the taxpayer's name and address; also "
-                                "require " + ", ".join(missing))
-        if self.id == "6103(i)(1)":
-            missing = [f for f in COURT_ORDER_FIELDS if f not in self.required_manifest_fields]
-            if missing:
-                problems.append("a court-order basis must require the manifest fields "
-                                + ", ".join(missing))
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+    @field_validator("certification_required")
+    @classmethod
+    def _certification(cls, value: bool, info: ValidationInfo) -> bool:
+        fields = info.data.get("required_manifest_fields")
+        if value and isinstance(fields, list) and "certification" not in fields:
+            raise ValueError("is true but 'certification' is not in required_manifest_fields")
+        return value
 
     def requires(self, field: str) -> bool:
         return field in self.required_request_fields
@@ -136,12 +143,13 @@ class Disclosure(_Strict):
                              f"(disclosable: {', '.join(DISCLOSABLE_FIELDS)})")
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Disclosure:
-        if self.address_differs_discloses and "last_known_address" not in self.disclosable_fields:
-            raise ValueError("address_differs_discloses is true but last_known_address is not "
-                             "in disclosable_fields")
-        return self
+    @field_validator("address_differs_discloses")
+    @classmethod
+    def _consistent(cls, value: bool, info: ValidationInfo) -> bool:
+        fields = info.data.get("disclosable_fields")
+        if value and isinstance(fields, list) and "last_known_address" not in fields:
+            raise ValueError("is true but last_known_address is not in disclosable_fields")
+        return value
 
 
 class Thresholds(_Strict):
@@ -150,12 +158,13 @@ class Thresholds(_Strict):
     ambiguity_margin: float = Field(gt=0.0, le=60.0,
                                     description="in match weight (log2 Bayes factor)")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Thresholds:
-        if self.review_probability > self.match_probability:
-            raise ValueError(f"review_probability ({self.review_probability}) is above "
-                             f"match_probability ({self.match_probability})")
-        return self
+    @field_validator("review_probability")
+    @classmethod
+    def _ordered(cls, value: float, info: ValidationInfo) -> float:
+        match = info.data.get("match_probability")
+        if isinstance(match, float) and value > match:
+            raise ValueError(f"review_probability ({value}) is above match_probability ({match})")
+        return value
 
 
 class OnExcess(StrEnum):
