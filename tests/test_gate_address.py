@@ -123,3 +123,23 @@ def test_junk_numbers(token: str, junk: bool) -> None:
 def test_placeholder_detector_keeps_real_text() -> None:
     for real in ("Main", "Avenue J", "Na Pali Coast", "5th", "Unit 4 Oak"):
         assert not is_placeholder(real, structure=True), real
+
+
+@pytest.mark.parametrize(("city", "state", "zip_code"), [
+    ("Street", "MD", "21154"), ("Home", "PA", "15747"), ("House", "NM", "88121"),
+])
+def test_towns_named_like_filler_words_pass(city: str, state: str, zip_code: str) -> None:
+    assert reasons(city=city, state=state, zip=zip_code) == []
+
+
+@pytest.mark.parametrize("city", ["Unknown", "N/A", "NA", "00000", "none", "xxx"])
+def test_placeholder_cities_fail(city: str) -> None:
+    assert reasons(city=city) == ["address_placeholder"]
+
+
+@pytest.mark.parametrize(("street", "ok"), [
+    ("37 Beach Road", True), ("1417 Beach Rd", True), ("3rd Ter", False), ("21st Ave", False),
+    ("12 3rd Ter", True), ("9 Avenue J", True), ("14", False),
+])
+def test_house_number_and_street_name(street: str, ok: bool) -> None:
+    assert (reasons(street=street) == []) is ok

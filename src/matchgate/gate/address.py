@@ -17,12 +17,19 @@ import zipcodes
 
 from matchgate.agreement import AddressGate
 from matchgate.gate.rejection import Rejection, reject
-from matchgate.gate.text import has_strong_word, is_placeholder, tokens
+from matchgate.gate.text import (
+    has_strong_word,
+    informative,
+    is_not_applicable,
+    is_placeholder,
+    tokens,
+)
 from matchgate.standardize import ParsedAddress, parse_address
 
 Fields = Mapping[str, str | None]
 ADDRESS_FIELDS = ("street", "unit", "city", "state", "zip")
 
+_ORDINAL = re.compile(r"\d+(?:ST|ND|RD|TH)")
 _ZIP = re.compile(r"^(\d{5})(?:[\s-]?\d{4})?$")
 _PO_BOX = re.compile(
     r"^(?:P\s*O\s*B(?:OX)?|POST\s*OFFICE\s*(?:BOX|DRAWER)?|POSTAL\s*BOX|P\s*O|BOX|BX|PMB|"
@@ -79,10 +86,26 @@ def is_facility(street: str | None) -> bool:
     return any(p in pairs for p in FACILITY_PHRASES)
 
 
-def _house_number(street: str | None, parsed: ParsedAddress) -> str | None:
-    """The house number, when the parse found one that holds a digit (not "ONE HUNDRED")."""
+def _house_number(parsed: ParsedAddress) -> str | None:
+    """The house number, when the parse found one that holds a digit and is not an ordinal
+    street name taken for a number ("3RD TER" has no house number)."""
     house = parsed.house
-    return house if house and any(ch.isdigit() for ch in house) else None
+    if not house or not any(ch.isdigit() for ch in house) or _ORDINAL.fullmatch(house):
+        return None
+    return house
+
+
+def _has_street_name(street: str, parsed: ParsedAddress) -> bool:
+    """A street name was parsed, or the line holds a word beyond the house number that is not
+    only a suffix, directional or unit word (a parser can take BEACH in "BEACH ROAD" for a
+    suffix)."""
+    if parsed.street_name:
+        return True
+    toks = tokens(street)
+    if toks and parsed.house and toks[0] == "".join(tokens(parsed.house)):
+        toks = toks[1:]
+    return any(any(ch.isalpha() for ch in t) and not _ORDINAL.fullmatch(t) for t in
+               informative(toks, structure=True)) or any(_ORDINAL.fullmatch(t) for t in toks)
 
 
 def _line_problems(street: str, parsed: ParsedAddress, options: AddressGate
@@ -91,13 +114,13 @@ def _line_problems(street: str, parsed: ParsedAddress, options: AddressGate
         return [reject("address_placeholder", "street", f"'{street}'")]
     if not options.allow_po_box and is_po_box(street, parsed):
         return [reject("address_po_box", "street", f"'{street}'")]
-    house = _house_number(street, parsed)
+    house = _house_number(parsed)
     if house is None and is_facility(street):
         return [reject("address_facility", "street", f"'{street}'")]
     out = []
     if house is None and not is_po_box(street, parsed):
         out.append(reject("address_no_house_number", "street", f"'{street}'"))
-    if not parsed.street_name and not is_po_box(street, parsed):
+    if not _has_street_name(street, parsed) and not is_po_box(street, parsed):
         out.append(reject("address_no_street", "street", f"'{street}'"))
     return out
 
@@ -128,6 +151,13 @@ def _zip_problems(zip_text: str | None, state: str | None, parsed: ParsedAddress
     return out
 
 
+def _city_placeholder(city: str) -> bool:
+    """Only words that always mean "no data" (towns are called Street, Home and House)."""
+    toks = tokens(city)
+    return (not any(ch.isalpha() for ch in city) or has_strong_word(toks)
+            or is_not_applicable(city) or all(t in {"NA", "SAME", "X"} for t in toks))
+
+
 def check_address(fields: Fields, options: AddressGate) -> list[Rejection]:
     """Every problem of the request's address, the most telling first."""
     street, city, state_text, zip_text = (fields.get("street"), fields.get("city"),
@@ -138,7 +168,7 @@ def check_address(fields: Fields, options: AddressGate) -> list[Rejection]:
     parsed = parse_address(street, fields.get("unit"), city, state_text, zip_text)
     out = _line_problems(street, parsed, options)
     whole_line = city is None and state_text is None and zip_text is None
-    if city is not None and (has_strong_word(tokens(city)) or is_placeholder(city)):
+    if city is not None and _city_placeholder(city):
         out.append(reject("address_placeholder", "city", f"'{city}'"))
     elif city is None and not (whole_line and parsed.city):
         out.append(reject("city_missing", "city"))
