@@ -131,6 +131,9 @@ class Agreement(_Strict):
     safeguards: Safeguards
     retention: Retention
     address_gate: AddressGate = AddressGate()
+    release_requires_signoff: bool = Field(
+        default=False, description="a batch's answers reach the requester only after a "
+                                   "disclosure officer signs the batch off")
 
     @model_validator(mode="after")
     def _consistent(self) -> Agreement:
