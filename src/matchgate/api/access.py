@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from matchgate.api.errors import Forbidden
 from matchgate.errors import NotFound
 from matchgate.service import Services
+from matchgate.settings import Settings
 from matchgate.store import jobs
 from matchgate.users import Unauthenticated, User, authenticate
 
@@ -60,8 +61,14 @@ def current_user(request: Request, credentials: Annotated[
     return user
 
 
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 CurrentUser = Annotated[User, Depends(current_user)]
 ServicesDep = Annotated[Services, Depends(services_of)]
+SettingsDep = Annotated[Settings, Depends(settings_of)]
 
 
 def visible_job(services: Services, user: User, batch_id: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
                               "(26 U.S.C. 6103): requesters submit batches and read their "
                               "answers; custodian staff review; auditors read everything.")
     app.state.services = services
+    app.state.settings = settings
     app.state.review_queue = ReviewQueue(
         store=services.store, master_path=settings.resolved_match_store(),
         claim_ttl=timedelta(seconds=settings.review_claim_seconds))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,19 @@ def agreement_for(services: Services, user: User, agreement_id: str) -> Agreemen
     return agreement
 
 
+@contextmanager
+def without_folder(folder: str) -> Iterator[None]:
+    """Errors about uploaded files name the file as uploaded, not the server's temporary path."""
+    try:
+        yield
+    except MatchgateError as exc:
+        prefix = folder.rstrip("/") + "/"
+        exc.message = exc.message.replace(prefix, "")
+        exc.problems = [replace(p, file=p.file.replace(prefix, "") if p.file else None,
+                                message=p.message.replace(prefix, "")) for p in exc.problems]
+        raise
+
+
 def submit(services: Services, user: User, *, source_name: str, content: bytes,
            manifest_name: str, manifest_bytes: bytes, idempotency_key: str | None
            ) -> tuple[dict[str, Any], bool]:
@@ -53,7 +69,8 @@ def submit(services: Services, user: User, *, source_name: str, content: bytes,
     if Path(name).suffix.lower() not in FORMATS:
         raise InputError(f"{name}: not a request file (CSV, JSON Lines or Parquet)")
     suffix = ".json" if manifest_name.lower().endswith(".json") else ".toml"
-    with tempfile.TemporaryDirectory(prefix="matchgate-upload-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="matchgate-upload-") as tmp, \
+            without_folder(tmp):
         manifest_path = Path(tmp) / f"manifest{suffix}"
         manifest_path.write_bytes(manifest_bytes)
         manifest = load_manifest(manifest_path)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Header, Response, UploadFile
 
 from matchgate.api import batch_ops
-from matchgate.api.access import CurrentUser, ServicesDep, visible_job
+from matchgate.api.access import CurrentUser, ServicesDep, SettingsDep, visible_job
 from matchgate.api.errors import PayloadTooLarge, errors
 from matchgate.api.schemas import (
     BatchStatus,
@@ -45,14 +45,14 @@ def whoami(user: CurrentUser) -> Me:
 @router.post("/batches", response_model=BatchStatus, status_code=202,
              responses={200: {"model": BatchStatus}, **errors(400, 404, 409, 413)})
 async def submit_batch(
-    user: CurrentUser, services: ServicesDep, response: Response,
+    user: CurrentUser, services: ServicesDep, settings: SettingsDep, response: Response,
     file: Annotated[UploadFile, File(description="the request file (CSV, JSONL, Parquet)")],
     manifest: Annotated[UploadFile, File(description="the batch manifest (TOML or JSON)")],
     idempotency_key: Annotated[str | None, Header(max_length=256)] = None,
 ) -> BatchStatus:
     """Queue a batch; its id comes back at once. The same Idempotency-Key (or the same upload)
     returns the batch first stored, with status 200."""
-    limit = services.settings.max_upload_bytes
+    limit = settings.max_upload_bytes
     content = await read_limited(file, limit)
     manifest_bytes = await read_limited(manifest, limit)
     job, created = batch_ops.submit(
