@@ -227,3 +227,39 @@ def test_a_dead_workers_batch_is_finished_by_another_without_double_answers(
                        if e["batch_id"] == batch and e["event_type"] == "request.responded")
     assert len(answered) == 20 and set(answered.values()) == {1}
     assert len(store.decisions_for_batch(batch_id=batch)) == 20
+
+
+def sign_in(world: World, who: str) -> None:
+    world.client.cookies.clear()
+    r = world.client.post("/web/login", data={"token": world.tokens[who]},
+                          follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_web_pages_sign_in_review_and_decide(world: World) -> None:
+    world.client.cookies.clear()
+    assert world.client.get("/web/reviews", follow_redirects=False).headers["location"] \
+        == "/web/login"
+    bad = world.client.post("/web/login", data={"token": "mg_wrong"})
+    assert "unknown or revoked" in bad.text
+    sign_in(world, "reviewer")
+    listing = world.client.get("/web/reviews")
+    assert listing.status_code == 200 and "waiting" in listing.text
+    item = queue(world)["items"][-1]["request_id"]
+    page = world.client.get(f"/web/reviews/{world.batch_id}/{item}")
+    assert page.status_code == 200 and 'id="approve"' in page.text
+    assert "/static/review.js" in page.text and "http" not in page.text.split("<body>")[0]
+    base = f"/web/reviews/{world.batch_id}/{item}"
+    world.client.post(f"{base}/claim")
+    done = world.client.post(f"{base}/decision", data={"outcome": "denied",
+                                                       "reason": "different person"})
+    assert "decided" in done.text and 'id="outcome"' in done.text
+    assert world.client.get("/static/review.js").status_code == 200
+    sign_in(world, "requester")
+    assert world.client.get("/web/reviews").status_code == 403
+    assert world.client.get("/web/batches").status_code == 200
+    sign_in(world, "auditor")
+    audit = world.client.get("/web/audit", params={"event_type": "review.decided"})
+    assert audit.status_code == 200 and "chain intact" in audit.text
+    assert "review.decided" in audit.text
+    world.client.cookies.clear()

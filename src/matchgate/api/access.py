@@ -39,6 +39,14 @@ ACCESS: dict[str, frozenset[str]] = {
     "agreement_in_force": ALL,
     "audit_events": frozenset({AUDITOR}),
     "audit_verify": frozenset({AUDITOR}),
+    # the web pages (matchgate.web)
+    "web_reviews": frozenset({REVIEWER, OFFICER, AUDITOR}),
+    "web_review": frozenset({REVIEWER, OFFICER, AUDITOR}),
+    "web_claim": STAFF,
+    "web_decide": STAFF,
+    "web_batches": ALL,
+    "web_agreement": ALL,
+    "web_audit": frozenset({AUDITOR}),
 }
 
 bearer = HTTPBearer(auto_error=False, description="an API token (mg_...)")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from matchgate import web
 from matchgate.api import errors, routes_audit, routes_batches, routes_review
 from matchgate.review import ReviewQueue
 from matchgate.service import Services
@@ -27,4 +28,5 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     errors.install(app)
     for module in (routes_batches, routes_review, routes_audit):
         app.include_router(module.router)
+    web.install(app)
     return app
