@@ -146,8 +146,10 @@ class Agreement(_Strict):
 
     @property
     def version(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True,
-                               separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        if not data["release_requires_signoff"]:  # added later: versions before it stay valid
+            del data["release_requires_signoff"]
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def basis(self, basis_id: str) -> LegalBasis | None:
