@@ -143,8 +143,8 @@ def test_idempotency_key_returns_the_first_batch(world: World) -> None:
 def test_bad_uploads_get_their_own_4xx(world: World) -> None:
     r = world.client.post("/api/v1/batches", headers=world.auth("requester"), files={
         "file": ("requests.csv", b"a,b\n1,2\n", "text/csv"),
-        "manifest": ("manifest.toml", b"agreement_id = 'NOPE'\nlegal_basis = '6103(i)(2)'\n",
-                     "application/toml")})
+        "manifest": ("manifest.toml", b"agreement_id = 'NOPE'\nlegal_basis = '6103(i)(2)'\n"
+                                      b"requesting_official = 'X'\n", "application/toml")})
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     r = world.client.post("/api/v1/batches", headers=world.auth("requester"), files={
         "file": ("requests.csv", b"x", "text/csv"),

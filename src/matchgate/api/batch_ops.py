@@ -14,7 +14,8 @@ from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
 from matchgate.codes import Code
 from matchgate.errors import InputError, MatchgateError, NotFound
-from matchgate.intake import FORMATS, load_manifest, read_requests
+from matchgate.intake import load_manifest, read_requests
+from matchgate.intake.readers import FORMATS
 from matchgate.pipeline import batch_id_for
 from matchgate.respond import response_columns, response_row
 from matchgate.review import answer_rows
