@@ -221,6 +221,9 @@ class Agreement(_Strict):
     safeguards: Safeguards
     retention: Retention
     address_gate: AddressGate = Field(default_factory=AddressGate)
+    release_requires_signoff: bool = Field(
+        default=False, description="a batch's answers reach the requester only after a "
+                                   "disclosure officer signs the batch off")
 
     _version: str = PrivateAttr(default="")
 
@@ -242,8 +245,10 @@ class Agreement(_Strict):
         return value
 
     def model_post_init(self, context: Any, /) -> None:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True,
-                               separators=(",", ":"), ensure_ascii=False)
+        data = self.model_dump(mode="json")
+        if not data["release_requires_signoff"]:  # added later: versions before it stay valid
+            del data["release_requires_signoff"]
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         self._version = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
     @property

@@ -109,6 +109,10 @@ REASONS: dict[str, tuple[Code, str]] = {
     "name_partial": (Code.PENDING_REVIEW,
                      "the name agrees only in part; a person must review the match"),
     "review_denied": (Code.DENIED, "custodian staff refused the match after review"),
+    "review_approved": (Code.VERIFIED, "custodian staff confirmed the match after review"),
+    "review_approved_address_differs": (Code.ADDRESS_DIFFERS,
+                                         "custodian staff confirmed the match after review; "
+                                         "the last known address differs"),
 }
 
 
