@@ -19,7 +19,6 @@ from typing import Any
 
 import duckdb
 
-import matchgate.gate  # noqa: F401  (first: matchgate.intake and matchgate.gate import each other)
 from bench.accuracy.baseline import THRESHOLD, run_baseline
 from bench.accuracy.blocking import blocking_recall
 from bench.accuracy.metrics import Answer, figures, pr_curve
