@@ -28,7 +28,12 @@ from matchgate.decide import Candidate, Decision, RequestFacts, Thresholds, deci
 from matchgate.errors import NotFound
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
-from matchgate.match.candidates import CORROBORATING_LEVELS, FIRST_NAME_INITIAL_ONLY
+from matchgate.match.candidates import (
+    CORROBORATING_LEVELS,
+    FIRM_FIRST_NAME_LEVELS,
+    FIRM_LAST_NAME_LEVELS,
+    FIRST_NAME_INITIAL_ONLY,
+)
 from matchgate.match.engine import MatchEngine
 from matchgate.progress import NullReporter, Reporter
 from matchgate.respond import (
@@ -335,6 +340,8 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         household_key=row.get("household_key"), corroborated_by=corroborated,
         given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
         conflicts=frozenset({"middle_initial"} if gamma.get("middle_initial") == 0 else ()),
+        name_firm=(first in FIRM_FIRST_NAME_LEVELS
+                   and gamma.get("last_name", -1) in FIRM_LAST_NAME_LEVELS),
         evidence=evidence,
         last_address={f: row.get(f"last_{f}") for f in ADDRESS_FIELDS},
     )
