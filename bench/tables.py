@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
 SEGMENTS = (("all", "all valid requests"), ("itin", "ITIN filers"),
@@ -12,7 +13,7 @@ SEGMENTS = (("all", "all valid requests"), ("itin", "ITIN filers"),
             ("family", "families (same surname and address)"))
 
 
-def accuracy_table(data: dict) -> str:  # type: ignore[type-arg]
+def accuracy_table(data: dict[str, Any]) -> str:
     d = data["data"]
     lines = [
         f"{d['taxpayers']:,} taxpayers ({d['master_rows']:,} master rows), {d['requests']:,} "
