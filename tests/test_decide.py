@@ -96,6 +96,15 @@ def test_name_only_evidence_goes_to_review() -> None:
     assert (d.code, d.reason) == (Code.PENDING_REVIEW, "name_only")
 
 
+def test_address_alone_with_a_loose_name_never_discloses() -> None:
+    """A household member shares the address; only a firm name tells them apart."""
+    loose = cand(name_firm=False)
+    d = decide(REQ, [loose], T)
+    assert (d.code, d.reason) == (Code.PENDING_REVIEW, "name_partial")
+    with_dob = replace(loose, corroborated_by=frozenset({"address", "dob"}))
+    assert decide(REQ, [with_dob], T).code == Code.VERIFIED
+
+
 probs = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 

@@ -8,7 +8,11 @@ from hypothesis import strategies as st
 
 from matchgate.columns import STD_NAME_COLUMNS
 from matchgate.standardize import standardize_name
-from matchgate.standardize.given_names import canonical_first_name, curated_keys
+from matchgate.standardize.given_names import (
+    canonical_first_name,
+    curated_keys,
+    related_first_names,
+)
 
 
 def n(first: object = None, middle: object = None, last: object = None,
@@ -224,3 +228,18 @@ def test_name_variants_standardize_the_same(first_surname: str, second_surname: 
     variant = n(_vary_case("jose" if not accents else "José", case), None,
                 _vary_case(trailing, case), None)
     assert variant == base
+
+
+def test_related_names_follow_the_nickname_graph_both_ways() -> None:
+    for formal, nick in (("WILLIAM", "BILL"), ("ELIZABETH", "BETSY"), ("MARY", "POLLY")):
+        related = (related_first_names(formal) or "").split()
+        assert nick in related or formal in (related_first_names(nick) or "").split()
+    assert "MARIA" not in (related_first_names("JOHN") or "").split()
+    assert related_first_names(None) is None
+    assert standardize_name("Bill", None, "Smith", None)["std_first_related"] is not None
+
+
+@given(st.sampled_from(["WILLIAM", "BOB", "PEGGY", "JOSE", "ZYX", "MARGARET"]))
+def test_related_names_hold_the_name_and_are_sorted(name: str) -> None:
+    related = (related_first_names(name) or "").split()
+    assert name in related and related == sorted(related)

@@ -57,10 +57,10 @@ REASONS: dict[str, tuple[Code, str]] = {
                             "the batch manifest lacks an element the legal basis requires"),
     "certification_missing": (Code.REJECTED_INSUFFICIENT,
                               "the batch lacks the certification the agreement requires"),
-    "agreement_mismatch": (Code.REJECTED_INSUFFICIENT,
-                           "the batch names another agreement than the one in force"),
     "legal_basis_not_in_agreement": (Code.REJECTED_INSUFFICIENT,
                                      "the legal basis is not one the agreement allows"),
+    "manifest_agreement_mismatch": (Code.REJECTED_INSUFFICIENT,
+                                    "the manifest names a different agreement"),
     "agreement_not_in_force": (Code.REJECTED_INSUFFICIENT,
                                "the agreement is not in force on the date of the request"),
     "safeguards_lapsed": (Code.REJECTED_INSUFFICIENT,
@@ -78,8 +78,13 @@ REASONS: dict[str, tuple[Code, str]] = {
     "zip_state_mismatch": (Code.REJECTED_ADDRESS, "the ZIP code does not belong to the state"),
     "state_invalid": (Code.REJECTED_ADDRESS, "the state is not a US state or territory"),
     "city_missing": (Code.REJECTED_ADDRESS, "the city is missing"),
-    "zip_organization": (Code.REJECTED_ADDRESS,
-                         "the ZIP code belongs to a single organization, not a residence"),
+    "address_facility": (Code.REJECTED_ADDRESS,
+                         "the address names a facility (jail, detention or correctional centre) "
+                         "without a street address"),
+    "zip_unique": (Code.REJECTED_ADDRESS,
+                   "the ZIP code belongs to a single organisation, not to residences"),
+    "zip_po_box_only": (Code.REJECTED_ADDRESS,
+                        "the ZIP code serves PO boxes only, not street addresses"),
     # limits and duplicates
     "batch_limit": (Code.REJECTED_LIMIT, "the batch exceeds the agreement's batch size limit"),
     "official_limit": (Code.REJECTED_LIMIT,
@@ -104,6 +109,10 @@ REASONS: dict[str, tuple[Code, str]] = {
     "name_partial": (Code.PENDING_REVIEW,
                      "the name agrees only in part; a person must review the match"),
     "review_denied": (Code.DENIED, "custodian staff refused the match after review"),
+    "review_approved": (Code.VERIFIED, "custodian staff confirmed the match after review"),
+    "review_approved_address_differs": (Code.ADDRESS_DIFFERS,
+                                         "custodian staff confirmed the match after review; "
+                                         "the last known address differs"),
 }
 
 

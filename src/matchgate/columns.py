@@ -49,6 +49,7 @@ STD_NAME_COLUMNS: tuple[str, ...] = (
     "std_suffix",           # JR, SR, II, III, IV, V or None
     "std_first_metaphone",  # second phonetic key of std_first (Metaphone; NYSIIS above)
     "std_last_metaphone",   # second phonetic key of std_last_first (Metaphone)
+    "std_first_related",    # names the nickname graph relates to std_first, space-separated
 )
 STD_ADDRESS_COLUMNS: tuple[str, ...] = (
     "std_house",            # house number as written after normalization: "123", "123-1/2"

@@ -3,7 +3,8 @@
 Candidates whose given name agrees in no way with the request's (not exact, not a nickname,
 not a near spelling, not the middle name, not even the initial) are other people unless the
 date of birth or the TIN says otherwise: a spouse or a child at the same address shares the
-surname and the address, never the given name. They are set aside before anything else. Then, in order (the first rule that applies decides):
+surname and the address, never the given name. They are set aside before anything else.
+Then, in order (the first rule that applies decides):
 1. no candidate at or above the review threshold: NO_MATCH;
 2. a runner-up that is itself plausible (at or above the review threshold) and close to the best
    (within the agreement's ambiguity margin, in match weight): AMBIGUOUS;
@@ -15,7 +16,11 @@ surname and the address, never the given name. They are set aside before anythin
    PENDING_REVIEW at most;
 5. the best candidate's name agrees only in part (an initial for the given name, a different
    surname, or both carry a middle initial and they differ), or it agrees on the name alone (no
-   address, date of birth or TIN evidence): PENDING_REVIEW, never a disclosure;
+   address, date of birth or TIN evidence), or the address is its only corroboration and the
+   name is not firm (a given name that is only related, similar or the other's middle name, a
+   surname that shares only one part): PENDING_REVIEW, never a disclosure. The address is what
+   a household shares: a spouse, a child or a parent at that address has the surname (or a part
+   of a compound one) and often a related or the same middle name;
 6. the best candidate is below the match threshold: PENDING_REVIEW;
 7. otherwise VERIFIED when the submitted address is the taxpayer's last known, else
    ADDRESS_DIFFERS.
@@ -62,6 +67,9 @@ class Candidate:
     given_name_agrees: bool | None = True  # None: the initial only; False: not at all
     surname_agrees: bool = True
     conflicts: frozenset[str] = frozenset()  # fields both sides carry and that differ
+    # given name exact or same nickname key, surname exact or a misspelling of it: the name
+    # tells the person apart from the members of their household
+    name_firm: bool = True
     evidence: dict[str, Any] = field(default_factory=dict, compare=False)
     last_address: dict[str, str | None] = field(default_factory=dict, compare=False)
 
@@ -153,6 +161,8 @@ def decide(request: RequestFacts, candidates: Sequence[Candidate],
         return _decision(request, "name_partial", best, runner_up)
     if not best.corroborated_by:
         return _decision(request, "name_only", best, runner_up)
+    if best.corroborated_by == {"address"} and not best.name_firm:
+        return _decision(request, "name_partial", best, runner_up)
     if best.match_probability < thresholds.match_probability:
         return _decision(request, "review_band", best, runner_up)
     reason = "match_single" if best.address_is_last_known else "match_address_differs"

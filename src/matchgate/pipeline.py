@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,9 +27,15 @@ from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.columns import REQUEST_COLUMNS, STD_COLUMNS
 from matchgate.csvsafe import write_csv
 from matchgate.decide import Candidate, Decision, RequestFacts, Thresholds, decide
+from matchgate.errors import NotFound
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
-from matchgate.match.candidates import CORROBORATING_LEVELS, FIRST_NAME_INITIAL_ONLY
+from matchgate.match.candidates import (
+    CORROBORATING_LEVELS,
+    FIRM_FIRST_NAME_LEVELS,
+    FIRM_LAST_NAME_LEVELS,
+    FIRST_NAME_INITIAL_ONLY,
+)
 from matchgate.match.engine import MatchEngine
 from matchgate.match.fastpath import FastPath
 from matchgate.progress import NullReporter, Reporter
@@ -65,8 +71,12 @@ class BatchResult:
 
 
 def batch_id_for(requests_path: Path, manifest: Manifest, agreement: Agreement) -> str:
+    if not requests_path.is_file():
+        raise NotFound(f"request file not found: {requests_path}")
     digest = hashlib.sha256()
-    digest.update(requests_path.read_bytes())
+    with requests_path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
     digest.update(json.dumps(manifest.model_dump(mode="json"), sort_keys=True).encode())
     digest.update(agreement.version.encode())
     return "B-" + digest.hexdigest()[:16]
@@ -83,7 +93,8 @@ class BatchRun:
     """Runs one batch through every stage. Build it, then call `run()`."""
 
     def __init__(self, *, requests_path: Path, manifest: Manifest, agreement: Agreement,
-                 store: Store, engine: MatchEngine, responses_path: Path,
+                 store: Store, engine: MatchEngine | Callable[[], MatchEngine],
+                 responses_path: Path,
                  decisions_path: Path | None = None, actor: Actor | None = None,
                  reporter: Reporter | None = None, today: date | None = None,
                  chunk_size: int = CHUNK) -> None:
@@ -92,7 +103,8 @@ class BatchRun:
         self.agreement = agreement
         self.store = store
         self.audit = AuditLog(store)
-        self.engine = engine
+        self._engine_source = engine
+        self._engine: MatchEngine | None = None
         self.responses_path = responses_path
         self.decisions_path = decisions_path
         self.actor = actor or Actor()
@@ -103,6 +115,20 @@ class BatchRun:
         self.agreement_version = agreement.version  # a hash of the agreement: computed once
         self._keys: dict[str, str] = {}
         self.seconds: dict[str, float] = defaultdict(float)
+
+    @property
+    def disclosable(self) -> list[str]:
+        """What ADDRESS_DIFFERS may disclose under the agreement (nothing unless it says so)."""
+        terms = self.agreement.disclosure
+        return list(terms.disclosable_fields) if terms.address_differs_discloses else []
+
+    @property
+    def engine(self) -> MatchEngine:
+        """The match engine, opened only once the batch's files have been read."""
+        if self._engine is None:
+            source = self._engine_source
+            self._engine = source() if callable(source) else source
+        return self._engine
 
     # -- audit helpers -------------------------------------------------------------------------
     def _event(self, event_type: str, *, request_id: str | None = None, outcome: str = "success",
@@ -159,7 +185,7 @@ class BatchRun:
             prior = self.store.prior_dedupe_keys(agreement_id=self.agreement.agreement_id,
                                                  keys=set(keys.values()),
                                                  exclude_batch=self.batch_id)
-            rejected.update(check_batch(ahead, self.manifest, self.agreement, prior, keys))
+            rejected.update(check_batch(ahead, self.manifest, self.agreement, prior))
         return rejected
 
     def _standardize(self, rows: Sequence[RequestRow]) -> pa.Table:
@@ -206,7 +232,7 @@ class BatchRun:
                 decision: Decision | None = None) -> dict[str, Any]:
         best = decision.best if decision else None
         disclosed = disclosed_fields(code, best.last_address if best else None,
-                                     self.agreement.disclosure.disclosable_fields)
+                                     self.disclosable)
         evidence: dict[str, Any] = {"detail": detail} if detail else {}
         if best is not None:
             evidence.update(best.evidence)
@@ -272,7 +298,7 @@ class BatchRun:
 
     def _respond(self) -> tuple[dict[str, int], dict[str, int]]:
         decisions = self.store.decisions_for_batch(batch_id=self.batch_id)
-        disclosable = self.agreement.disclosure.disclosable_fields
+        disclosable = self.disclosable
         with self.reporter.stage("respond", total=len(decisions)) as st:
             write_csv(self.responses_path, response_columns(disclosable),
                       (response_row(d) for d in decisions))
@@ -311,8 +337,10 @@ class BatchRun:
             codes, reasons = self._respond()
         self.audit.append([self._event("batch.completed", details={
             "codes": codes, "seconds": {k: round(v, 2) for k, v in self.seconds.items()}})])
-        self.store.set_batch_status(batch_id=self.batch_id, status="done",
-                                    master_version=self.engine.master_version)
+        batch = self.store.get_batch(batch_id=self.batch_id)
+        if batch is not None and batch["status"] != "done":
+            self.store.set_batch_status(batch_id=self.batch_id, status="done",
+                                        master_version=self.engine.master_version)
         return BatchResult(batch_id=self.batch_id, total=len(rows), codes=codes,
                            reasons=reasons, responses_path=self.responses_path,
                            decisions_path=self.decisions_path, resumed=len(done))
@@ -349,6 +377,8 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         household_key=row.get("household_key"), corroborated_by=corroborated,
         given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
         conflicts=frozenset({"middle_initial"} if gamma.get("middle_initial") == 0 else ()),
+        name_firm=(first in FIRM_FIRST_NAME_LEVELS
+                   and gamma.get("last_name", -1) in FIRM_LAST_NAME_LEVELS),
         evidence=evidence,
         last_address={f: row.get(f"last_{f}") for f in ADDRESS_FIELDS},
     )

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
                     "recorded together (memory grows with it; a stopped batch resumes after the "
                     "last recorded chunk)")
 
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0,
+                                  description="largest request file (or manifest) accepted")
+    review_claim_seconds: int = Field(default=900, gt=0,
+                                      description="how long a reviewer's claim on an item lasts")
+    worker_lease_seconds: int = Field(default=300, gt=0,
+                                      description="a worker's claim on a batch lapses after this "
+                                                  "long without a heartbeat")
+    worker_poll_seconds: float = Field(default=2.0, gt=0,
+                                       description="how often an idle worker looks for work")
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

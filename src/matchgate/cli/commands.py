@@ -12,11 +12,12 @@ from matchgate.cli import (
     lookup_cmd,
     master_cmd,
     model_cmd,
+    service_cmd,
     verify_cmd,
 )
 
 
 def register(app: typer.Typer) -> None:
     for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, lookup_cmd,
-                   audit_cmd, demo_cmd):
+                   audit_cmd, demo_cmd, service_cmd):
         module.register(app)

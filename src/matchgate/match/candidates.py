@@ -21,6 +21,12 @@ CORROBORATING_LEVELS: dict[str, int] = {"address": 3, "dob": 4, "tin": 2}
 # first_name: 1 is "initial only matches", 0 "agrees in no way"; last_name: 0 is "agrees in no
 # way"; middle_initial: 0 is "both present and different".
 FIRST_NAME_INITIAL_ONLY = 1
+# A firm name, which an address-only match needs (decide.py): the given name exact (7), the
+# same nickname key (6), related in the nickname graph (5) or a close misspelling (4), not a
+# loose one (3) nor the other's middle name (2); the surname exact (4), a shared part of a
+# compound surname (3) or a misspelling (2), not only a phonetic key (1).
+FIRM_FIRST_NAME_LEVELS = frozenset({4, 5, 6, 7})
+FIRM_LAST_NAME_LEVELS = frozenset({2, 3, 4})
 
 
 def _evidence_sql(comparisons: list[str]) -> str:

@@ -30,10 +30,15 @@ REQUESTS_DATASET = "requests"
 
 # The std_* columns the model reads (both inputs must carry exactly these plus unique_id).
 MODEL_COLUMNS: tuple[str, ...] = (
-    "std_first", "std_first_canon", "std_middle", "std_middle_initial",
+    "std_first", "std_first_canon", "std_first_related", "std_middle", "std_middle_initial",
     "std_last", "std_last_first", "std_last_second", "std_last_phonetic", "std_suffix",
-    "std_dob", "std_house", "std_street_name", "std_unit", "std_state", "std_zip5", "std_tin",
+    "std_first_metaphone", "std_dob", "std_house", "std_street_name", "std_unit", "std_state",
+    "std_zip5", "std_tin",
 )
+
+
+_RELATED = ("strpos(concat(' ', std_first_related_l, ' '), concat(' ', std_first_r, ' ')) > 0 "
+            "OR strpos(concat(' ', std_first_related_r, ' '), concat(' ', std_first_l, ' ')) > 0")
 
 
 def _first_name() -> ComparisonCreator:
@@ -45,6 +50,7 @@ def _first_name() -> ComparisonCreator:
             cll.ExactMatchLevel("std_first", term_frequency_adjustments=True),
             cll.CustomLevel("std_first_canon_l = std_first_canon_r",
                             "Same nickname key (std_first_canon)"),
+            cll.CustomLevel(_RELATED, "Related in the nickname graph (std_first_related)"),
             cll.JaroWinklerLevel("std_first", 0.92),
             cll.JaroWinklerLevel("std_first", 0.85),
             cll.CustomLevel("std_first_l = std_middle_r OR std_middle_l = std_first_r",
@@ -140,6 +146,10 @@ def _address() -> ComparisonCreator:
             cll.CustomLevel("std_house_l = std_house_r AND std_street_name_l = "
                             "std_street_name_r AND std_zip5_l = std_zip5_r",
                             "House number, street name and ZIP5 equal"),
+            # A misspelt street name at the right house number and ZIP5.
+            cll.CustomLevel("std_house_l = std_house_r AND std_zip5_l = std_zip5_r AND "
+                            "jaro_winkler_similarity(std_street_name_l, std_street_name_r) "
+                            ">= 0.88", "House number and ZIP5 equal, street name similar"),
             cll.CustomLevel("std_street_name_l = std_street_name_r AND std_zip5_l = std_zip5_r",
                             "Street name and ZIP5 equal"),
             cll.ExactMatchLevel("std_zip5").configure(label_for_charts="ZIP5 only"),
@@ -178,7 +188,9 @@ def blocking_rules() -> list[BlockingRuleCreator]:
         block_on("std_zip5", "std_last_phonetic"),
         block_on("std_last", "std_dob"),
         block_on("std_first_canon", "std_dob"),
-        block_on("std_last_first", "std_first_canon", "std_state"),
+        block_on("std_last_first", "std_first_canon"),
+        block_on("std_zip5", "std_first_canon"),
+        block_on("std_last", "std_first_metaphone"),
         block_on("std_tin"),
     ]
 

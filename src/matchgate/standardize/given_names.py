@@ -90,3 +90,23 @@ def canonical_first_name(name: str | None) -> str | None:
             break
         key = nxt
     return curated_keys().get(key.upper(), key.upper())
+
+
+MAX_RELATED = 48
+
+
+@lru_cache(maxsize=65536)
+def related_first_names(name: str | None) -> str | None:
+    """The names the nickname graph relates to an upper-case given name, the name and its key
+    included: its nicknames and the formal names it is a nickname of (BOB: ROBERT, ROBERTA,
+    ...; WILLIAM: BILL, WILL, ...), sorted, space-separated (std_first_related).
+
+    The graph is noisy, so this is one level of evidence for the model to weigh, not a key; a
+    name two steps apart in the graph (BOB and ROBBIE) does not count."""
+    if not name:
+        return None
+    namer = _namer()
+    lower = name.lower()
+    graph = sorted(n.upper() for n in namer.nicknames_of(lower) | namer.canonicals_of(lower)
+                   if n.isalpha())
+    return " ".join(sorted({name, canonical_first_name(name) or name, *graph[:MAX_RELATED]}))

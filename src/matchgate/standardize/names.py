@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from matchgate.standardize.given_names import canonical_first_name
+from matchgate.standardize.given_names import canonical_first_name, related_first_names
 from matchgate.standardize.phonetic import metaphone_key, phonetic_key
 from matchgate.standardize.suffixes import (
     GIVEN_TRAILING,
@@ -52,13 +52,14 @@ def _surname(last: str | None) -> tuple[tuple[str, ...], str | None]:
 
 def given_columns(first: str | None, middle: str | None) -> tuple[str | None, ...]:
     """std_first, std_first_canon, std_first_phonetic, std_middle, std_middle_initial, the
-    suffix found trailing the given names and std_first_metaphone, from upper-case ASCII first
-    and middle names."""
+    suffix found trailing the given names, std_first_metaphone and std_first_related, from
+    upper-case ASCII first and middle names."""
     given, found = _given(first, middle)
     std_first = given[0] if given else None
     std_middle = " ".join(given[1:]) or None
     return (std_first, canonical_first_name(std_first), phonetic_key(std_first), std_middle,
-            std_middle[0] if std_middle else None, found, metaphone_key(std_first))
+            std_middle[0] if std_middle else None, found, metaphone_key(std_first),
+            related_first_names(std_first))
 
 
 def surname_columns(last: str | None) -> tuple[str | None, ...]:
@@ -89,4 +90,5 @@ def standardize_name(first: object, middle: object, last: object,
         "std_suffix": suffix_of(clean(suffix)) or surname[4] or given[5],
         "std_first_metaphone": given[6],
         "std_last_metaphone": surname[5],
+        "std_first_related": given[7],
     }

@@ -84,7 +84,7 @@ def _blank(column: pa.Array) -> pa.Array:
 
 def _name_arrays(table: pa.Table) -> dict[str, pa.Array]:
     given_key = _joined(_string_column(table, "first_name"), _string_column(table, "middle_name"))
-    given = _map_distinct(given_key, lambda k: given_columns(*_split(k, 2)), 7)
+    given = _map_distinct(given_key, lambda k: given_columns(*_split(k, 2)), 8)
     surname = _map_distinct(_string_column(table, "last_name"),
                             lambda v: surname_columns(ascii_upper(v)), 6)
     (field_suffix,) = _map_distinct(_string_column(table, "suffix"),
@@ -97,6 +97,7 @@ def _name_arrays(table: pa.Table) -> dict[str, pa.Array]:
     out["std_suffix"] = pc.coalesce(field_suffix, surname[4], given[5])
     out["std_first_metaphone"] = given[6]
     out["std_last_metaphone"] = surname[5]
+    out["std_first_related"] = given[7]
     return out
 
 

@@ -12,12 +12,14 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -152,6 +154,98 @@ class AgreementRow(Base):
     loaded_by: Mapped[str] = mapped_column(String(256))
 
 
+JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
+RELEASE_STATES: tuple[str, ...] = ("not_required", "awaiting_signoff", "released", "refused")
+ROLES: tuple[str, ...] = ("requester", "reviewer", "disclosure_officer", "auditor")
+
+
+class User(Base):
+    """A person or system that calls the service, in one role; requesters belong to an agency."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('requester', 'reviewer', 'disclosure_officer', 'auditor')",
+                        name="ck_users_role"),
+    )
+
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+    agency: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class ApiToken(Base):
+    """An API token: only the SHA-256 of the token is kept."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user", "user_name"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(
+        String(256), ForeignKey("users.name", name="fk_api_tokens_user"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class BatchJob(Base):
+    """A batch uploaded through the API: its files, its place in the work queue, its release."""
+
+    __tablename__ = "batch_jobs"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')",
+                        name="ck_batch_jobs_status"),
+        CheckConstraint("release IN ('not_required', 'awaiting_signoff', 'released', 'refused')",
+                        name="ck_batch_jobs_release"),
+        Index("ix_batch_jobs_status", "status"),
+        Index("uq_batch_jobs_idempotency", "agency", "idempotency_key", unique=True),
+    )
+
+    batch_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(256))
+    agreement_id: Mapped[str] = mapped_column(String(128))
+    agreement_version: Mapped[str] = mapped_column(String(64))
+    submitted_by: Mapped[str] = mapped_column(String(256))
+    idempotency_key: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    source_name: Mapped[str] = mapped_column(String(256))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    release: Mapped[str] = mapped_column(String(32))
+    release_by: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    release_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Review(Base):
+    """A person's review of a request in the review band: a claim that lapses, then one decision.
+    The decisions table keeps the machine's PENDING_REVIEW; the released answer combines both."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        ForeignKeyConstraint(["batch_id", "request_id"],
+                             ["decisions.batch_id", "decisions.request_id"],
+                             name="fk_reviews_decision"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('approved', 'denied')",
+                        name="ck_reviews_outcome"),
+    )
+
+    batch_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewer: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    released: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 BATCHES = cast(Table, Batch.__table__)
 REQUESTS = cast(Table, Request.__table__)
 DECISIONS = cast(Table, Decision.__table__)
@@ -159,3 +253,7 @@ AUDIT_EVENTS = cast(Table, AuditEventRow.__table__)
 AUDIT_HEAD = cast(Table, AuditHead.__table__)
 STORE_META = cast(Table, StoreMeta.__table__)
 AGREEMENTS = cast(Table, AgreementRow.__table__)
+USERS = cast(Table, User.__table__)
+API_TOKENS = cast(Table, ApiToken.__table__)
+BATCH_JOBS = cast(Table, BatchJob.__table__)
+REVIEWS = cast(Table, Review.__table__)

@@ -1,0 +1,1 @@
+"""The accuracy benchmark: matchgate against a plain Splink baseline on generated data."""

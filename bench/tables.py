@@ -1,0 +1,43 @@
+"""Print the README's tables from the benchmark results: `python -m bench.tables accuracy`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+SEGMENTS = (("all", "all valid requests"), ("itin", "ITIN filers"),
+            ("compound_surname", "compound surnames"), ("mover", "movers"),
+            ("family", "families (same surname and address)"))
+
+
+def accuracy_table(data: dict[str, Any]) -> str:
+    d = data["data"]
+    lines = [
+        f"{d['taxpayers']:,} taxpayers ({d['master_rows']:,} master rows), {d['requests']:,} "
+        f"requests (seed {d['seed']}), thresholds of `{data['thresholds']}`; blocking recall "
+        f"{data['blocking']['recall']:.2%}. Reproduce: `{data['command']}`.",
+        "",
+        "| segment | matchgate precision | matchgate recall | not NO_MATCH | baseline precision "
+        "| baseline recall |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, label in SEGMENTS:
+        m, b = data["matchgate"][key], data["baseline"][key]
+        lines.append(
+            f"| {label} | {m['precision']:.2%} ({m['wrong_disclosures']} wrong of "
+            f"{m['disclosures']:,}) | {m['recall']:.2%} | {m['not_no_match']:.2%} | "
+            f"{b['precision']:.2%} ({b['wrong_disclosures']:,} wrong) | {b['recall']:.2%} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    which = sys.argv[1] if len(sys.argv) > 1 else "accuracy"
+    data = json.loads((RESULTS / f"{which}.json").read_text(encoding="utf-8"))
+    print({"accuracy": accuracy_table}[which](data))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""The application factory: every app gets its own stores, so every test can build its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from matchgate import web
+from matchgate.api import errors, routes_audit, routes_batches, routes_review
+from matchgate.review import ReviewQueue
+from matchgate.service import Services
+from matchgate.settings import Settings
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
+    """Build the API on the stores named by `settings` (or on `services` already open)."""
+    services = services or Services.open(settings)
+    app = FastAPI(title="matchgate", version="0.1.0",
+                  description="Identity verification under a disclosure agreement "
+                              "(26 U.S.C. 6103): requesters submit batches and read their "
+                              "answers; custodian staff review; auditors read everything.")
+    app.state.services = services
+    app.state.settings = settings
+    app.state.review_queue = ReviewQueue(
+        store=services.store, master_path=settings.resolved_match_store(),
+        claim_ttl=timedelta(seconds=settings.review_claim_seconds))
+    errors.install(app)
+    for module in (routes_batches, routes_review, routes_audit):
+        app.include_router(module.router)
+    web.install(app)
+    return app

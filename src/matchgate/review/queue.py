@@ -1,0 +1,139 @@
+"""The review queue as a service: list, claim, view, decide; every step audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from matchgate.agreement import Agreement
+from matchgate.audit import AuditEvent, AuditLog
+from matchgate.errors import InputError
+from matchgate.review.lookup import address_is_last_known, taxpayer
+from matchgate.review.outcome import OUTCOMES, released_answer
+from matchgate.store import Store, StoreNotFound
+from matchgate.store import reviews as repo
+from matchgate.users import User
+
+#: candidate fields set beside the request's, for the side-by-side view
+COMPARED = (("first_name", "first_name"), ("middle_name", "middle_name"),
+            ("last_name", "last_name"), ("suffix", "suffix"), ("date_of_birth", "date_of_birth"),
+            ("street", "last_street"), ("unit", "last_unit"), ("city", "last_city"),
+            ("state", "last_state"), ("zip", "last_zip"))
+
+
+@dataclass
+class ReviewQueue:
+    store: Store
+    master_path: Path
+    claim_ttl: timedelta
+
+    def _event(self, user: User, event_type: str, *, batch_id: str, request_id: str,
+               outcome: str = "success", details: dict[str, Any] | None = None) -> AuditEvent:
+        return AuditEvent(event_type=event_type, actor=user.name, role=user.role, origin="api",
+                          outcome=outcome, batch_id=batch_id, request_id=request_id,
+                          details=details or {})
+
+    def pending(self, *, batch_id: str | None = None, reason: str | None = None
+                ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        return repo.pending_items(self.store, batch_id=batch_id, reason=reason)
+
+    def claim(self, user: User, *, batch_id: str, request_id: str) -> datetime:
+        until = repo.claim(self.store, batch_id=batch_id, request_id=request_id,
+                           reviewer=user.name, ttl=self.claim_ttl)
+        AuditLog(self.store).append([self._event(
+            user, "review.claimed", batch_id=batch_id, request_id=request_id,
+            details={"until": until.isoformat()})])
+        return until
+
+    def view(self, *, batch_id: str, request_id: str) -> dict[str, Any]:
+        """The request beside its best candidate, field by field, with the model's evidence."""
+        item = repo.review_item(self.store, batch_id=batch_id, request_id=request_id)
+        request = self._request(batch_id, request_id)
+        candidate = taxpayer(self.master_path, item["matched_tin"]) if item["matched_tin"] \
+            else None
+        fields = [{"field": mine, "request": request.get(mine),
+                   "candidate": None if candidate is None else candidate.get(theirs),
+                   "differs": candidate is not None and _norm(request.get(mine))
+                   != _norm(candidate.get(theirs))} for mine, theirs in COMPARED]
+        evidence = item.get("evidence") or {}
+        weights = evidence.get("match_weights", {})
+        gammas = evidence.get("gamma", {})
+        return {
+            "batch_id": batch_id, "request_id": request_id, "reason": item["reason"],
+            "match_probability": item["match_probability"],
+            "runner_up_probability": item["runner_up_probability"],
+            "claimed_by": item["claimed_by"], "claim_until": item["claim_until"],
+            "outcome": item["outcome"], "review_reason": item["review_reason"],
+            "reviewer": item["reviewer"],
+            "candidate_tin_last4": (item["matched_tin"] or "")[-4:] or None,
+            "fields": fields,
+            "evidence": [{"comparison": k, "match_weight": weights[k],
+                          "gamma": gammas.get(k)} for k in weights],
+        }
+
+    def _request(self, batch_id: str, request_id: str) -> dict[str, Any]:
+        for r in self.store.requests_for_batch(batch_id=batch_id):
+            if r["request_id"] == request_id:
+                return dict(r["payload"])
+        raise StoreNotFound(f"request {request_id!r} of batch {batch_id!r} does not exist")
+
+    def decide(self, user: User, *, batch_id: str, request_id: str, outcome: str,
+               reason: str) -> dict[str, Any]:
+        """Approve or deny (with a reason); returns the answer released for the request."""
+        if outcome not in OUTCOMES:
+            raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        if not reason.strip():
+            raise InputError("a review decision needs a reason")
+        item = repo.review_item(self.store, batch_id=batch_id, request_id=request_id)
+        agreement = self._agreement(batch_id)
+        candidate = taxpayer(self.master_path, item["matched_tin"]) \
+            if outcome == "approved" and item["matched_tin"] else None
+        if outcome == "approved" and candidate is None:
+            raise InputError("there is no candidate to approve; deny the request instead")
+        request = self._request(batch_id, request_id)
+        released = released_answer(
+            outcome, address_is_last_known=bool(candidate) and address_is_last_known(
+                request, candidate or {}),
+            last_address=_last_address(candidate),
+            disclosable=agreement.disclosure.disclosable_fields)
+        repo.decide(self.store, batch_id=batch_id, request_id=request_id, reviewer=user.name,
+                    outcome=outcome, reason=reason, released=released)
+        self._audit_decision(user, batch_id, request_id, item, released, agreement)
+        return released
+
+    def _audit_decision(self, user: User, batch_id: str, request_id: str, item: dict[str, Any],
+                        released: dict[str, Any], agreement: Agreement) -> None:
+        log = AuditLog(self.store)
+        events = [self._event(user, "review.decided", batch_id=batch_id, request_id=request_id,
+                              details={"code": released["code"], "reason": released["reason"]})]
+        if released["code"] != "DENIED":
+            events.append(self._event(user, "disclosure", batch_id=batch_id,
+                                      request_id=request_id, details={
+                                          "taxpayer": log.tin_ref(item["matched_tin"]),
+                                          "recipient": agreement.requesting_agency,
+                                          "fields": sorted(released["disclosed"])
+                                          or ["verification_code"]}))
+        log.append(events)
+
+    def _agreement(self, batch_id: str) -> Agreement:
+        batch = self.store.get_batch(batch_id=batch_id)
+        if batch is None:
+            raise StoreNotFound(f"batch {batch_id!r} does not exist")
+        text = self.store.agreement_text(agreement_id=batch["agreement_id"],
+                                         version=batch["agreement_version"])
+        if text is None:
+            raise StoreNotFound(f"agreement {batch['agreement_id']!r} version "
+                                f"{batch['agreement_version']} is not in the store")
+        return Agreement.from_toml_text(text, source=f"agreement {batch['agreement_id']}")
+
+
+def _norm(value: object) -> str:
+    return " ".join(str(value or "").upper().split())
+
+
+def _last_address(candidate: dict[str, Any] | None) -> dict[str, Any] | None:
+    if candidate is None:
+        return None
+    return {f: candidate.get(f"last_{f}") for f in ("street", "unit", "city", "state", "zip")}

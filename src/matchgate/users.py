@@ -1,0 +1,96 @@
+"""Users and API tokens. A token is shown once; only its SHA-256 is stored.
+
+    token = add_user(store, name="alice", role="reviewer")     # "mg_..." printed once
+    user = authenticate(store, token)                            # User(name, role, agency)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from matchgate.errors import InputError, MatchgateError
+from matchgate.store import Store, StoreConflict
+from matchgate.store.models import API_TOKENS, ROLES, USERS
+
+TOKEN_PREFIX = "mg_"
+
+
+class Unauthenticated(MatchgateError):
+    code = "unauthenticated"
+    status = 401
+    exit_code = 2
+
+
+class TokenExpired(Unauthenticated):
+    code = "token_expired"
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    agency: str | None = None
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_user_fields(name: str, role: str, agency: str | None) -> None:
+    if not name.strip():
+        raise InputError("a user needs a name")
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    if role == "requester" and not agency:
+        raise InputError("a requester belongs to a requesting agency: give --agency")
+
+
+def add_user(store: Store, *, name: str, role: str, agency: str | None = None,
+             expires_in: timedelta | None = None) -> str:
+    """Create the user with a first token; returns the token (it is not stored)."""
+    check_user_fields(name, role, agency)
+    now = datetime.now(UTC)
+    try:
+        with store.writing() as conn:
+            conn.execute(USERS.insert().values(name=name, role=role, agency=agency,
+                                               created_at=now, disabled=False))
+    except IntegrityError as exc:
+        raise StoreConflict(f"user {name!r} already exists") from exc
+    return issue_token(store, name=name, expires_in=expires_in)
+
+
+def issue_token(store: Store, *, name: str, expires_in: timedelta | None = None) -> str:
+    token = new_token()
+    now = datetime.now(UTC)
+    with store.writing() as conn:
+        conn.execute(API_TOKENS.insert().values(
+            token_hash=token_hash(token), user_name=name, created_at=now,
+            expires_at=now + expires_in if expires_in else None))
+    return token
+
+
+def authenticate(store: Store, token: str) -> User:
+    """The user holding `token`; Unauthenticated for an unknown token, TokenExpired if lapsed."""
+    if not token.startswith(TOKEN_PREFIX):
+        raise Unauthenticated("not a matchgate API token")
+    query = (select(USERS.c.name, USERS.c.role, USERS.c.agency, USERS.c.disabled,
+                    API_TOKENS.c.expires_at)
+             .join(USERS, USERS.c.name == API_TOKENS.c.user_name)
+             .where(API_TOKENS.c.token_hash == token_hash(token)))
+    with store.reading() as conn:
+        row = conn.execute(query).first()
+    if row is None or row.disabled:
+        raise Unauthenticated("unknown or revoked API token")
+    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+        raise TokenExpired("the API token has expired; ask for a new one")
+    return User(name=row.name, role=row.role, agency=row.agency)

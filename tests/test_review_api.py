@@ -1,0 +1,265 @@
+"""The review queue, batch release and the worker, through the API and the store, on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api_world import World, make_world
+from conftest import postgres_schema_url
+from matchgate.audit import AuditLog
+from matchgate.examples import example_path
+from matchgate.master.generate import GenerateReport, generate
+from matchgate.master.load import load_master
+from matchgate.store import StoreConflict, jobs
+from matchgate.store import reviews as repo
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory) -> GenerateReport:
+    return generate(tmp_path_factory.mktemp("gen"), taxpayers=2000, requests=300, seed=23)
+
+
+@pytest.fixture(scope="module")
+def master(population: GenerateReport, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("master") / "master.duckdb"
+    load_master(population.master_path, path)
+    return path
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          master: Path, population: GenerateReport) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("home")
+    if request.param == "sqlite":
+        yield from make_world(home, f"sqlite:///{home / 'ops.sqlite'}", master, population)
+    else:
+        for url in postgres_schema_url():
+            yield from make_world(home, url, master, population)
+
+
+def queue(world: World, who: str = "reviewer") -> dict[str, Any]:
+    r = world.client.get("/api/v1/reviews", headers=world.auth(who),
+                         params={"batch_id": world.batch_id})
+    assert r.status_code == 200
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def test_queue_lists_the_review_band_with_counts(world: World) -> None:
+    body = queue(world)
+    decisions = world.services.store.decisions_for_batch(batch_id=world.batch_id)
+    pending = {d["request_id"] for d in decisions if d["code"] == "PENDING_REVIEW"}
+    assert pending, "the world needs items in review"
+    assert {i["request_id"] for i in body["items"]} <= pending
+    assert body["counts"]["total"] >= len(body["items"])
+    reason = body["items"][0]["reason"]
+    only = world.client.get("/api/v1/reviews", headers=world.auth("reviewer"),
+                            params={"batch_id": world.batch_id, "reason": reason}).json()
+    assert {i["reason"] for i in only["items"]} == {reason}
+
+
+def test_review_page_sets_request_beside_candidate_with_evidence(world: World) -> None:
+    item = queue(world)["items"][0]
+    r = world.client.get(f"/api/v1/reviews/{world.batch_id}/{item['request_id']}",
+                         headers=world.auth("reviewer"))
+    assert r.status_code == 200
+    view = r.json()
+    assert {f["field"] for f in view["fields"]} >= {"first_name", "last_name", "street", "zip"}
+    assert view["evidence"] and all("match_weight" in e for e in view["evidence"])
+    assert any(f["candidate"] for f in view["fields"])
+    assert "matched_tin" not in view
+
+
+def test_two_reviewers_cannot_decide_the_same_item(world: World) -> None:
+    item = queue(world)["items"][1]["request_id"]
+    base = f"/api/v1/reviews/{world.batch_id}/{item}"
+    assert world.client.post(f"{base}/claim", headers=world.auth("reviewer")).status_code == 200
+    taken = world.client.post(f"{base}/claim", headers=world.auth("disclosure_officer"))
+    assert taken.status_code == 409 and taken.json()["code"] == "store_conflict"
+    body = {"outcome": "denied", "reason": "not the same person"}
+    other = world.client.post(f"{base}/decision", headers=world.auth("disclosure_officer"),
+                              json=body)
+    assert other.status_code == 409
+    mine = world.client.post(f"{base}/decision", headers=world.auth("reviewer"), json=body)
+    assert mine.status_code == 200 and mine.json()["code"] == "DENIED"
+    again = world.client.post(f"{base}/decision", headers=world.auth("reviewer"), json=body)
+    assert again.status_code == 409
+    assert item not in {i["request_id"] for i in queue(world)["items"]}
+    events = [e for e in AuditLog(world.services.store).read(limit=100000)
+              if e["request_id"] == item and e["event_type"].startswith("review.")]
+    assert [e["event_type"] for e in events] == ["review.claimed", "review.decided"]
+
+
+def test_concurrent_claims_and_decisions_have_one_winner(world: World) -> None:
+    item = queue(world)["items"][2]["request_id"]
+    won: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def attempt(name: str) -> None:
+        barrier.wait()
+        try:
+            repo.claim(world.services.store, batch_id=world.batch_id, request_id=item,
+                       reviewer=name, ttl=timedelta(minutes=5))
+            repo.decide(world.services.store, batch_id=world.batch_id, request_id=item,
+                        reviewer=name, outcome="denied", reason="race",
+                        released={"code": "DENIED", "reason": "review_denied", "disclosed": {}})
+            won.append(name)
+        except StoreConflict:
+            pass
+
+    threads = [threading.Thread(target=attempt, args=(f"r{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1
+
+
+def test_a_lapsed_claim_can_be_taken_over(world: World) -> None:
+    item = queue(world)["items"][3]["request_id"]
+    store = world.services.store
+    repo.claim(store, batch_id=world.batch_id, request_id=item, reviewer="a",
+               ttl=timedelta(seconds=-1))
+    with pytest.raises(StoreConflict):
+        repo.decide(store, batch_id=world.batch_id, request_id=item, reviewer="a",
+                    outcome="denied", reason="late", released={})
+    repo.claim(store, batch_id=world.batch_id, request_id=item, reviewer="b",
+               ttl=timedelta(minutes=1))
+
+
+def test_approval_is_released_to_the_requester(world: World) -> None:
+    item = queue(world)["items"][0]["request_id"]
+    base = f"/api/v1/reviews/{world.batch_id}/{item}"
+    world.client.post(f"{base}/claim", headers=world.auth("reviewer"))
+    r = world.client.post(f"{base}/decision", headers=world.auth("reviewer"),
+                          json={"outcome": "approved", "reason": "dob and address agree"})
+    assert r.status_code == 200
+    assert r.json()["code"] in ("VERIFIED", "ADDRESS_DIFFERS")
+    rows = world.client.get(f"/api/v1/batches/{world.batch_id}/responses",
+                            headers=world.auth("requester")).json()["rows"]
+    mine = next(row for row in rows if row["request_id"] == item)
+    assert mine["code"] == r.json()["code"]
+    stored = {d["request_id"]: d for d in
+              world.services.store.decisions_for_batch(batch_id=world.batch_id)}
+    assert stored[item]["code"] == "PENDING_REVIEW"  # the machine's decision is kept as it was
+    kinds = Counter(e["event_type"] for e in AuditLog(world.services.store).read(limit=100000)
+                    if e["request_id"] == item)
+    assert kinds["disclosure"] == 1 and kinds["review.decided"] == 1
+
+
+def test_sign_off_gates_the_release(world: World, tmp_path: Path) -> None:
+    text = example_path("agreement.toml").read_text()
+    signed = tmp_path / "agreement.toml"
+    signed.write_text(text.replace("\n[", "\nrelease_requires_signoff = true\n\n[", 1))
+    world.services.load_agreement(signed)
+    try:
+        lines = world.population.requests_path.read_text().splitlines()
+        status, body = world.submit(content="\n".join(lines[:11]).encode())
+        assert status == 202 and body["release"] == "awaiting_signoff"
+        batch = str(body["batch_id"])
+        assert world.worker("w-signoff").run_once() == batch
+        url = f"/api/v1/batches/{batch}"
+        held = world.client.get(f"{url}/responses", headers=world.auth("requester"))
+        assert held.status_code == 409 and held.json()["code"] == "not_released"
+        summary = world.client.get(f"{url}/summary", headers=world.auth("disclosure_officer"))
+        assert sum(summary.json()["codes"].values()) == 10
+        refuse = {"approve": True, "reason": ""}
+        assert world.client.post(f"{url}/release", headers=world.auth("disclosure_officer"),
+                                 json=refuse).status_code == 422
+        ok = world.client.post(f"{url}/release", headers=world.auth("disclosure_officer"),
+                               json={"approve": True, "reason": "summary reviewed"})
+        assert ok.status_code == 200 and ok.json()["release"] == "released"
+        twice = world.client.post(f"{url}/release", headers=world.auth("disclosure_officer"),
+                                  json={"approve": False, "reason": "changed my mind"})
+        assert twice.status_code == 409
+        got = world.client.get(f"{url}/responses", headers=world.auth("requester"))
+        assert got.status_code == 200 and len(got.json()["rows"]) == 10
+    finally:
+        world.services.load_agreement(example_path("agreement.toml"))
+
+
+def test_two_workers_never_take_the_same_batch(world: World) -> None:
+    lines = world.population.requests_path.read_text().splitlines()
+    status, body = world.submit(content="\n".join(lines[:4]).encode())
+    assert status == 202
+    got: list[str | None] = []
+    barrier = threading.Barrier(4)
+
+    def take(name: str) -> None:
+        barrier.wait()
+        got.append(jobs.claim_job(world.services.store, worker=name,
+                                  lease=timedelta(minutes=5)))
+
+    threads = [threading.Thread(target=take, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [g for g in got if g is not None] == [body["batch_id"]]
+    for g in got:
+        if g:
+            jobs.finish_job(world.services.store, batch_id=g, worker="nobody")
+
+
+def test_a_dead_workers_batch_is_finished_by_another_without_double_answers(
+        world: World) -> None:
+    lines = world.population.requests_path.read_text().splitlines()
+    status, body = world.submit(content="\n".join([lines[0], *lines[20:40]]).encode())
+    assert status == 202
+    batch = str(body["batch_id"])
+    store = world.services.store
+    dead = world.worker("dead")
+    assert jobs.claim_job(store, worker="dead", lease=timedelta(seconds=-1)) == batch
+    dead.process(batch)  # it answered everything, then died before marking the job done
+    assert jobs.get_job(store, batch_id=batch)["status"] == "running"
+    assert world.worker("alive").run_once() == batch
+    job = jobs.get_job(store, batch_id=batch)
+    assert job["status"] == "done" and job["worker"] == "alive" and job["attempts"] == 2
+    answered = Counter(e["request_id"] for e in AuditLog(store).read(limit=100000)
+                       if e["batch_id"] == batch and e["event_type"] == "request.responded")
+    assert len(answered) == 20 and set(answered.values()) == {1}
+    assert len(store.decisions_for_batch(batch_id=batch)) == 20
+
+
+def sign_in(world: World, who: str) -> None:
+    world.client.cookies.clear()
+    r = world.client.post("/web/login", data={"token": world.tokens[who]},
+                          follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_web_pages_sign_in_review_and_decide(world: World) -> None:
+    world.client.cookies.clear()
+    assert world.client.get("/web/reviews", follow_redirects=False).headers["location"] \
+        == "/web/login"
+    bad = world.client.post("/web/login", data={"token": "mg_wrong"})
+    assert "unknown or revoked" in bad.text
+    sign_in(world, "reviewer")
+    listing = world.client.get("/web/reviews")
+    assert listing.status_code == 200 and "waiting" in listing.text
+    item = queue(world)["items"][-1]["request_id"]
+    page = world.client.get(f"/web/reviews/{world.batch_id}/{item}")
+    assert page.status_code == 200 and 'id="approve"' in page.text
+    assert "/static/review.js" in page.text and "http" not in page.text.split("<body>")[0]
+    base = f"/web/reviews/{world.batch_id}/{item}"
+    world.client.post(f"{base}/claim")
+    done = world.client.post(f"{base}/decision", data={"outcome": "denied",
+                                                       "reason": "different person"})
+    assert "decided" in done.text and 'id="outcome"' in done.text
+    assert world.client.get("/static/review.js").status_code == 200
+    sign_in(world, "requester")
+    assert world.client.get("/web/reviews").status_code == 403
+    assert world.client.get("/web/batches").status_code == 200
+    sign_in(world, "auditor")
+    audit = world.client.get("/web/audit", params={"event_type": "review.decided"})
+    assert audit.status_code == 200 and "chain intact" in audit.text
+    assert "review.decided" in audit.text
+    world.client.cookies.clear()
