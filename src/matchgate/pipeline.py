@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.columns import STD_COLUMNS
 from matchgate.csvsafe import write_csv
@@ -82,7 +83,8 @@ class BatchRun:
     def __init__(self, *, requests_path: Path, manifest: Manifest, agreement: Agreement,
                  store: Store, engine: MatchEngine, responses_path: Path,
                  decisions_path: Path | None = None, actor: Actor | None = None,
-                 reporter: Reporter | None = None, today: date | None = None) -> None:
+                 reporter: Reporter | None = None, today: date | None = None,
+                 signer: Signer | None = None) -> None:
         self.requests_path = requests_path
         self.manifest = manifest
         self.agreement = agreement
@@ -95,6 +97,7 @@ class BatchRun:
         self.reporter: Reporter = reporter or NullReporter()
         self.today = today or date.today()
         self.batch_id = batch_id_for(requests_path, manifest, agreement)
+        self.signer = signer
         self._keys: dict[str, str] = {}
 
     # -- audit helpers -------------------------------------------------------------------------
@@ -287,6 +290,9 @@ class BatchRun:
             candidates = self._match(table)
             self._record_decisions(self._decide(table, candidates), candidates)
         codes, reasons = self._respond()
+        if self.signer is not None:
+            TransparencyLog(self.store).checkpoint(self.signer,
+                                                   reason=f"batch.completed {self.batch_id}")
         self.store.set_batch_status(batch_id=self.batch_id, status="done",
                                     master_version=self.engine.master_version)
         return BatchResult(batch_id=self.batch_id, total=len(rows), codes=codes,
