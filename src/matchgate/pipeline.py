@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from matchgate.accounting import disclosure_record
 from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
 from matchgate.audit.tlog import Signer, TransparencyLog
@@ -99,6 +100,7 @@ class BatchRun:
         self.batch_id = batch_id_for(requests_path, manifest, agreement)
         self.signer = signer
         self._keys: dict[str, str] = {}
+        self._fields: dict[str, dict[str, Any]] = {}
 
     # -- audit helpers -------------------------------------------------------------------------
     def _event(self, event_type: str, *, request_id: str | None = None, outcome: str = "success",
@@ -212,11 +214,15 @@ class BatchRun:
             "decided_by": "matchgate",
         }
 
-    def _save(self, decisions: list[dict[str, Any]], events: list[AuditEvent]) -> None:
-        """Decisions and their events, one chunk at a time (a stopped batch resumes here)."""
+    def _save(self, decisions: list[dict[str, Any]], events: list[AuditEvent],
+              accounting: Sequence[dict[str, Any]] = ()) -> None:
+        """Decisions, their accounting records and their events, one chunk at a time (a
+        stopped batch resumes here)."""
         for start in range(0, len(decisions), CHUNK):
-            self.store.record_decisions(batch_id=self.batch_id,
-                                        decisions=decisions[start:start + CHUNK])
+            part = decisions[start:start + CHUNK]
+            ids = {d["request_id"] for d in part}
+            self.store.record_decisions(batch_id=self.batch_id, decisions=part, accounting=[
+                a for a in accounting if a["request_id"] in ids])
         if events:
             self.audit.append(events)
 
@@ -236,7 +242,7 @@ class BatchRun:
 
     def _record_decisions(self, decisions: Sequence[Decision],
                           candidates: dict[str, list[Candidate]]) -> None:
-        stored, events = [], []
+        stored, events, accounting = [], [], []
         for d in decisions:
             row = self._stored(d.request_id, d.code, d.reason, decision=d)
             stored.append(row)
@@ -254,7 +260,15 @@ class BatchRun:
                     "recipient": self.agreement.requesting_agency,
                     "legal_basis": self.manifest.legal_basis,
                     "fields": sorted(row["disclosed"]) or ["verification_code"]}))
-        self._save(stored, events)
+                accounting.append(disclosure_record(
+                    tin=d.matched_tin, batch_id=self.batch_id, request_id=d.request_id,
+                    recipient_agency=self.agreement.requesting_agency,
+                    legal_basis=self.manifest.legal_basis,
+                    agreement_id=self.agreement.agreement_id,
+                    agreement_version=self.agreement.version,
+                    request_fields=self._fields.get(d.request_id, {}),
+                    disclosed=row["disclosed"]))
+        self._save(stored, events, accounting)
 
     def _respond(self) -> tuple[dict[str, int], dict[str, int]]:
         decisions = self.store.decisions_for_batch(batch_id=self.batch_id)
@@ -276,6 +290,7 @@ class BatchRun:
 
     def run(self) -> BatchResult:
         rows = self._intake()
+        self._fields = {r.request_id: r.fields for r in rows}
         done = self.store.decided_request_ids(batch_id=self.batch_id)
         todo = [r for r in rows if r.request_id not in done]
         if todo:

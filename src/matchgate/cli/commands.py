@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from matchgate.cli import (
+    accounting_cmd,
     agreement_cmd,
     audit_cmd,
     demo_cmd,
@@ -17,5 +18,5 @@ from matchgate.cli import (
 
 def register(app: typer.Typer) -> None:
     for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, audit_cmd,
-                   demo_cmd):
+                   demo_cmd, accounting_cmd):
         module.register(app)
