@@ -12,11 +12,12 @@ from matchgate.cli import (
     generate_cmd,
     master_cmd,
     model_cmd,
+    retention_cmd,
     verify_cmd,
 )
 
 
 def register(app: typer.Typer) -> None:
     for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, audit_cmd,
-                   demo_cmd, accounting_cmd):
+                   demo_cmd, accounting_cmd, retention_cmd):
         module.register(app)

@@ -211,6 +211,18 @@ class IncidentRow(Base):
     report_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class RetentionPurge(Base):
+    """What retention purged: one row per batch and kind of data (append-only)."""
+
+    __tablename__ = "retention_purges"
+
+    batch_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    purged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 BATCHES = cast(Table, Batch.__table__)
 REQUESTS = cast(Table, Request.__table__)
 DECISIONS = cast(Table, Decision.__table__)
@@ -221,3 +233,4 @@ AGREEMENTS = cast(Table, AgreementRow.__table__)
 CHECKPOINTS = cast(Table, CheckpointRow.__table__)
 DISCLOSURE_ACCOUNTING = cast(Table, DisclosureAccountingRow.__table__)
 INCIDENTS = cast(Table, IncidentRow.__table__)
+RETENTION_PURGES = cast(Table, RetentionPurge.__table__)

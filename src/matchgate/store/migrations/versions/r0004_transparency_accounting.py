@@ -4,6 +4,7 @@
 - disclosure_accounting: one row per disclosure; rows are never deleted, and the only column
   that may change is incident_id (set when a disclosure is flagged as suspected improper).
 - incidents: suspected improper disclosures flagged by a reviewer or auditor, append-only.
+- retention_purges: what retention purged, per batch and kind of data, append-only.
 
 Revision ID: 0004
 Revises: 0003
@@ -27,7 +28,7 @@ SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 ACCOUNTING_FIXED = ("id", "taxpayer_tin", "disclosed_at", "recipient_agency", "legal_basis",
                     "statutory_authority", "purpose", "request_id", "batch_id", "agreement_id",
                     "agreement_version", "approved_by", "disclosed_fields")
-APPEND_ONLY = ("checkpoints", "incidents")
+APPEND_ONLY = ("checkpoints", "incidents", "retention_purges")
 
 
 def _sqlite_triggers() -> list[str]:
@@ -107,6 +108,14 @@ def upgrade() -> None:
         sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("report_due_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "retention_purges",
+        sa.Column("batch_id", sa.String(128), primary_key=True),
+        sa.Column("kind", sa.String(32), primary_key=True),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("retention_days", sa.Integer(), nullable=False),
+        sa.Column("purged_at", sa.DateTime(timezone=True), nullable=False),
+    )
     dialect = op.get_bind().dialect.name
     for statement in _postgres_triggers() if dialect == "postgresql" else _sqlite_triggers():
         op.execute(statement)
@@ -119,6 +128,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
         op.execute("DROP TRIGGER IF EXISTS disclosure_accounting_no_delete")
         op.execute("DROP TRIGGER IF EXISTS disclosure_accounting_fixed")
+    op.drop_table("retention_purges")
     op.drop_table("incidents")
     op.drop_index("ix_disclosure_accounting_disclosed_at", table_name="disclosure_accounting")
     op.drop_index("ix_disclosure_accounting_tin", table_name="disclosure_accounting")
