@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 
 from matchgate.audit.chain import COLUMNS, stream_events
+from matchgate.audit.offline import Export, ExportReport, verify_records
 from matchgate.audit.tlog import checkpoints_in
 from matchgate.errors import InputError
 from matchgate.store import Store
@@ -63,4 +65,16 @@ def export_log(store: Store, out: Path, *, origin: str) -> ExportSummary:
     except OSError as exc:
         raise InputError(f"{out}: cannot write the export: {exc.strerror}") from None
     return ExportSummary(out, int(events), len(checkpoints))
+
+
+def verify_store_log(store: Store, public_key: Ed25519PublicKey, *,
+                     origin: str) -> ExportReport:
+    """The checks of an export's verification, run on the store's own events and checkpoints."""
+    with store.reading(snapshot=True) as conn:
+        head = conn.execute(select(AUDIT_HEAD.c.last_seq, AUDIT_HEAD.c.last_hash)).first()
+        records = Export(
+            header={"origin": origin,
+                    "head": {"last_seq": head[0], "last_hash": head[1]} if head else None},
+            events=list(stream_events(conn)), checkpoints=checkpoints_in(conn))
+    return verify_records(records, public_key)
 

@@ -252,7 +252,12 @@ def _check_inclusion(seq: int, opened: list[tuple[str, Checkpoint]], leaves: lis
 def verify_export(path: Path, public_key: Ed25519PublicKey, *,
                   event_seq: int | None = None) -> ExportReport:
     """Verify an audit export; the report lists what was checked and every failure."""
-    export = read_export(path)
+    return verify_records(read_export(path), public_key, event_seq=event_seq)
+
+
+def verify_records(export: Export, public_key: Ed25519PublicKey, *,
+                   event_seq: int | None = None) -> ExportReport:
+    """Verify events and checkpoints however they were read (a file, or the store itself)."""
     report = ExportReport(events=len(export.events), checkpoints=len(export.checkpoints),
                           failures=list(export.problems))
     _check_chain(export, report)

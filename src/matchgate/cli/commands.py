@@ -12,6 +12,7 @@ from matchgate.cli import (
     generate_cmd,
     master_cmd,
     model_cmd,
+    report_cmd,
     retention_cmd,
     verify_cmd,
 )
@@ -19,5 +20,5 @@ from matchgate.cli import (
 
 def register(app: typer.Typer) -> None:
     for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, audit_cmd,
-                   demo_cmd, accounting_cmd, retention_cmd):
+                   demo_cmd, accounting_cmd, retention_cmd, report_cmd):
         module.register(app)
