@@ -10,6 +10,7 @@ from matchgate.cli import (
     audit_cmd,
     demo_cmd,
     generate_cmd,
+    incident_cmd,
     master_cmd,
     model_cmd,
     report_cmd,
@@ -20,5 +21,6 @@ from matchgate.cli import (
 
 def register(app: typer.Typer) -> None:
     for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, audit_cmd,
-                   demo_cmd, accounting_cmd, retention_cmd, report_cmd):
+                   demo_cmd, accounting_cmd, retention_cmd, report_cmd,
+                   incident_cmd):
         module.register(app)
