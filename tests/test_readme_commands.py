@@ -14,9 +14,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def readme_commands() -> list[str]:
-    """The indented commands on the README's first screen (first 25 lines)."""
+    """The indented commands on the README's first screen (before the first section heading,
+    within the first 25 lines)."""
     head = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:25]
-    return [line.strip() for line in head if re.match(r"^ {4}\S", line)]
+    first_screen = head[: next((i for i, line in enumerate(head) if line.startswith("## ")),
+                               len(head))]
+    return [line.strip() for line in first_screen if re.match(r"^ {4}\S", line)]
 
 
 def test_first_screen_gives_demo_and_test_commands() -> None:

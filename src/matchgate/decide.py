@@ -3,7 +3,8 @@
 Candidates whose given name agrees in no way with the request's (not exact, not a nickname,
 not a near spelling, not the middle name, not even the initial) are other people unless the
 date of birth or the TIN says otherwise: a spouse or a child at the same address shares the
-surname and the address, never the given name. They are set aside before anything else. Then, in order (the first rule that applies decides):
+surname and the address, never the given name. They are set aside before anything else.
+Then, in order (the first rule that applies decides):
 1. no candidate at or above the review threshold: NO_MATCH;
 2. a runner-up that is itself plausible (at or above the review threshold) and close to the best
    (within the agreement's ambiguity margin, in match weight): AMBIGUOUS;

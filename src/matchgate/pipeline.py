@@ -11,7 +11,7 @@ import getpass
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,6 +27,7 @@ from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.columns import STD_COLUMNS
 from matchgate.csvsafe import write_csv
 from matchgate.decide import Candidate, Decision, RequestFacts, Thresholds, decide
+from matchgate.errors import NotFound
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
 from matchgate.match.candidates import CORROBORATING_LEVELS, FIRST_NAME_INITIAL_ONLY
@@ -64,8 +65,12 @@ class BatchResult:
 
 
 def batch_id_for(requests_path: Path, manifest: Manifest, agreement: Agreement) -> str:
+    if not requests_path.is_file():
+        raise NotFound(f"request file not found: {requests_path}")
     digest = hashlib.sha256()
-    digest.update(requests_path.read_bytes())
+    with requests_path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
     digest.update(json.dumps(manifest.model_dump(mode="json"), sort_keys=True).encode())
     digest.update(agreement.version.encode())
     return "B-" + digest.hexdigest()[:16]
@@ -82,7 +87,8 @@ class BatchRun:
     """Runs one batch through every stage. Build it, then call `run()`."""
 
     def __init__(self, *, requests_path: Path, manifest: Manifest, agreement: Agreement,
-                 store: Store, engine: MatchEngine, responses_path: Path,
+                 store: Store, engine: MatchEngine | Callable[[], MatchEngine],
+                 responses_path: Path,
                  decisions_path: Path | None = None, actor: Actor | None = None,
                  reporter: Reporter | None = None, today: date | None = None,
                  signer: Signer | None = None) -> None:
@@ -91,7 +97,8 @@ class BatchRun:
         self.agreement = agreement
         self.store = store
         self.audit = AuditLog(store)
-        self.engine = engine
+        self._engine_source = engine
+        self._engine: MatchEngine | None = None
         self.responses_path = responses_path
         self.decisions_path = decisions_path
         self.actor = actor or Actor()
@@ -101,6 +108,14 @@ class BatchRun:
         self.signer = signer
         self._keys: dict[str, str] = {}
         self._fields: dict[str, dict[str, Any]] = {}
+
+    @property
+    def engine(self) -> MatchEngine:
+        """The match engine, opened only once the batch's files have been read."""
+        if self._engine is None:
+            source = self._engine_source
+            self._engine = source() if callable(source) else source
+        return self._engine
 
     # -- audit helpers -------------------------------------------------------------------------
     def _event(self, event_type: str, *, request_id: str | None = None, outcome: str = "success",
@@ -308,8 +323,10 @@ class BatchRun:
         if self.signer is not None:
             TransparencyLog(self.store).checkpoint(self.signer,
                                                    reason=f"batch.completed {self.batch_id}")
-        self.store.set_batch_status(batch_id=self.batch_id, status="done",
-                                    master_version=self.engine.master_version)
+        batch = self.store.get_batch(batch_id=self.batch_id)
+        if batch is not None and batch["status"] != "done":
+            self.store.set_batch_status(batch_id=self.batch_id, status="done",
+                                        master_version=self.engine.master_version)
         return BatchResult(batch_id=self.batch_id, total=len(rows), codes=codes,
                            reasons=reasons, responses_path=self.responses_path,
                            decisions_path=self.decisions_path, resumed=len(done))

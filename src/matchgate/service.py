@@ -63,7 +63,8 @@ class Services:
         manifest = load_manifest(manifest_path)
         agreement = self.agreement_in_force(manifest.agreement_id)
         run = BatchRun(requests_path=requests_path, manifest=manifest, agreement=agreement,
-                       store=self.store, engine=self.engine, responses_path=responses_path,
+                       store=self.store, engine=lambda: self.engine,
+                       responses_path=responses_path,
                        decisions_path=decisions_path, actor=self.actor, reporter=reporter,
                        signer=Signer.from_settings(self.settings))
         return run.run()

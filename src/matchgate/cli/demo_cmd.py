@@ -75,7 +75,10 @@ def demo(
         truth = {row["request_id"]: row for row in csv.DictReader(fh)}
     decisions = services.store.decisions_for_batch(batch_id=result.batch_id)
     console.print(accuracy_table(evaluate(decisions, truth)))
-    console.print(f"Audit database:                      [bold]{settings.home}[/]")
+    console.print(f"Audit database (operational store):  [bold]"
+                  f"{settings.resolved_database_url().removeprefix('sqlite:///')}[/]")
+    console.print(f"Master store (DuckDB):               [bold]"
+                  f"{settings.resolved_match_store()}[/]")
     chain = services.verify_audit()
     verdict = ("[green]chain intact[/]" if chain.ok
                else f"[red]chain broken[/]: {chain.problem}")

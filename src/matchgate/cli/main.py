@@ -35,8 +35,8 @@ def _register() -> None:
 
 def run() -> None:
     """Run the CLI; errors become one clear message and an exit code, never a traceback."""
-    _register()
     try:
+        _register()
         app()
     except MatchgateError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from matchgate.agreement import Agreement
 from matchgate.gate.rejection import Rejection
-from matchgate.intake import Manifest, RequestRow
 from matchgate.standardize import standardize_dob, standardize_record
+
+if TYPE_CHECKING:
+    from matchgate.intake import Manifest, RequestRow
 
 
 def dedupe_key(fields: Mapping[str, str | None]) -> str:

@@ -10,15 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from matchgate.agreement import Agreement, LegalBasis
 from matchgate.gate.address import ADDRESS_FIELDS, check_address
 from matchgate.gate.placeholders import is_placeholder, is_placeholder_name
 from matchgate.gate.rejection import Rejection
 from matchgate.gate.tin import is_valid_tin
-from matchgate.intake import Manifest
 from matchgate.standardize import standardize_dob, standardize_tin
 from matchgate.standardize.text import clean
+
+if TYPE_CHECKING:
+    from matchgate.intake import Manifest
 
 Fields = Mapping[str, str | None]
 
