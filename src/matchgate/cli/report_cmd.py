@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from matchgate.errors import InputError
-from matchgate.reports import gather, write_report
 from matchgate.settings import Settings
 from matchgate.store import Store
 from matchgate.transparency import load_public_key, public_key_path
@@ -34,6 +33,8 @@ def report(
     volumes, rejection reasons, match scores, officials and anomalies behind that verdict."""
     if (batch is None) == (start is None or end is None) or (batch and (start or end)):
         raise InputError("give either --batch ID or both --from DATE and --to DATE")
+    from matchgate.reports import gather, write_report  # altair and vl-convert: load on use
+
     settings = Settings()
     key_path = public_key or public_key_path(settings.resolved_signing_key())
     key = load_public_key(key_path) if key_path.exists() else None

@@ -199,8 +199,10 @@ def official_anomalies(data: ReportData) -> list[Anomaly]:
 
 def repeated_people(data: ReportData) -> list[tuple[str, int]]:
     """People asked about more than once in scope: (reference, requests), most first. A person
-    is the same dedupe key (identity fields) or the same matched TIN (shown as last four)."""
-    by_key = Counter(k for k in data.dedupe_keys.values() if k)
+    is the same dedupe key (identity fields) or the same matched TIN (shown as last four);
+    requests the gate already rejected as DUPLICATE are not counted."""
+    duplicates = {_key(d) for d in data.decisions if d["code"] == Code.DUPLICATE.value}
+    by_key = Counter(k for ref, k in data.dedupe_keys.items() if k and ref not in duplicates)
     by_tin = Counter(d["matched_tin"] for d in data.decisions if d["matched_tin"])
     repeated = [(f"identity key {k[:10]}", n) for k, n in by_key.items() if n > 1]
     repeated += [(f"TIN ending {t[-4:]}", n) for t, n in by_tin.items() if n > 1]
@@ -212,7 +214,8 @@ def anomalies(data: ReportData) -> list[Anomaly]:
     repeated = repeated_people(data)
     if repeated:
         top = ", ".join(f"{ref} ({n}x)" for ref, n in repeated[:5])
-        out.append(Anomaly(f"{len(repeated)} person(s) asked about more than once", top))
+        out.append(Anomaly(f"{len(repeated)} person(s) asked about more than once",
+                           f"{top} (beyond the repeats the gate rejected as DUPLICATE)"))
     if data.incidents:
         out.append(Anomaly(f"{len(data.incidents)} suspected improper disclosure(s) flagged",
                            ", ".join(i["incident_id"] for i in data.incidents[:5])))

@@ -38,7 +38,8 @@ def reasons_chart(reasons: Sequence[tuple[str, str, int, str]]) -> str:
     chart = alt.Chart(alt.Data(values=values)).mark_bar(color=REJECTED_COLOR).encode(
         x=alt.X("requests:Q"), y=alt.Y("reason:N", sort="-x", title=None),
     ).properties(width=WIDTH, height=22 * max(len(values), 1))
-    return svg(chart)
+    return svg(chart + chart.mark_text(align="left", dx=3).encode(text="requests:Q",
+                                                                  color=alt.value("black")))
 
 
 def scores_chart(scores: Sequence[float], thresholds: dict[str, float]) -> str:
