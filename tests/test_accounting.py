@@ -15,12 +15,14 @@ from sqlalchemy.exc import DBAPIError
 
 from batch_helper import RanBatch, run_batch
 from matchgate.accounting import AUTOMATIC_APPROVAL, disclosure_record
-from matchgate.accounting.repo import accounting_for_period
+from matchgate.accounting.repo import accounting_for_period, accounting_for_taxpayer
 from matchgate.accounting.service import export_accounting, taxpayer_disclosures
 from matchgate.audit import AuditLog
 from matchgate.cli.main import run
 from matchgate.codes import DISCLOSING_CODES
 from matchgate.errors import InputError
+from matchgate.store import Store
+from matchgate.store.models import DISCLOSURE_ACCOUNTING
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +154,21 @@ def test_cli_taxpayer_and_export(ran: RanBatch, tmp_path: Path,
     code, output = cli("accounting", "export", "--from", today, "--to", today, "--out", str(out),
                        "--format", "xml", "--database", url)
     assert code == 2 and "csv, json" in output
+
+
+def test_accounting_triggers_on_both_engines(store: Store) -> None:
+    record = disclosure_record(tin="123456789", batch_id="B", request_id="R",
+                               recipient_agency="A", legal_basis="6103(i)(2)",
+                               agreement_id="AG", agreement_version="v",
+                               request_fields={}, disclosed={})
+    with store.writing() as conn:
+        conn.execute(DISCLOSURE_ACCOUNTING.insert().values(
+            **record, disclosed_at=datetime.now(UTC)))
+    for statement in ("DELETE FROM disclosure_accounting",
+                      "UPDATE disclosure_accounting SET purpose = 'x'"):
+        with pytest.raises(DBAPIError), store.engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE disclosure_accounting SET incident_id = 'INC-1'")
+    with store.reading() as conn:
+        assert accounting_for_taxpayer(conn, "123456789")[0]["incident_id"] == "INC-1"

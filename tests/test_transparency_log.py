@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.exc import DBAPIError
 
 from matchgate.audit import AuditEvent, AuditLog, chain_hash
 from matchgate.audit.canonical import GENESIS_HASH
 from matchgate.audit.export import export_log
-from matchgate.audit.offline import recomputed_leaves, verify_export
+from matchgate.audit.offline import Export, recomputed_leaves, verify_export, verify_records
 from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.cli.main import run
 from matchgate.settings import Settings
@@ -176,8 +179,6 @@ def truncate(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def forge_other_key(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     cp = records[-1]
     fake = Checkpoint(ORIGIN, cp["tree_size"], bytes(32))
     cp["note"] = sign_checkpoint(fake, Ed25519PrivateKey.generate())
@@ -288,3 +289,43 @@ def test_cli_verify_export_needs_a_public_key(tmp_path: Path,
                                               cli: Callable[..., tuple[int, str]]) -> None:
     code, output = cli("audit", "verify", "--export", str(tmp_path / "x.jsonl"))
     assert code == 2 and "--public-key" in output
+
+
+# -- property: any export built honestly verifies; any changed event is caught ----------------
+
+PROPERTY_KEY = Ed25519PrivateKey.generate()
+
+
+def honest_export(n: int, sizes: list[int]) -> Export:
+    events, prev = [], GENESIS_HASH
+    for seq in range(1, n + 1):
+        row: dict[str, Any] = {"seq": seq, "ts": "2026-11-25T00:00:00.000000+00:00",
+                               "actor": "a", "role": "r", "origin": "cli", "event_type": "e.x",
+                               "batch_id": None, "request_id": f"R{seq}", "outcome": "success",
+                               "agreement_version": None, "details": "{}", "prev_hash": prev}
+        row["hash"] = prev = chain_hash(prev, row)
+        events.append(row)
+    leaves = recomputed_leaves(events)
+    checkpoints = []
+    for i, size in enumerate(sorted(sizes), start=1):
+        note = sign_checkpoint(Checkpoint(ORIGIN, size, root(leaves[:size])), PROPERTY_KEY)
+        checkpoints.append({"id": i, "tree_size": size, "root": root(leaves[:size]).hex(),
+                            "note": note})
+    header = {"origin": ORIGIN, "events": n, "head": {"last_seq": n, "last_hash": prev}}
+    return Export(header=header, events=events, checkpoints=checkpoints)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_honest_exports_verify_and_any_change_is_caught(data: st.DataObject) -> None:
+    n = data.draw(st.integers(1, 40))
+    sizes = [*data.draw(st.lists(st.integers(1, n), max_size=3)), n]
+    export = honest_export(n, sizes)
+    seq = data.draw(st.integers(1, n))
+    assert verify_records(export, PROPERTY_KEY.public_key(), event_seq=seq).ok
+    victim = export.events[seq - 1]
+    field = data.draw(st.sampled_from(["actor", "details", "outcome", "request_id"]))
+    victim[field] = "failure" if field == "outcome" else victim[field] + "!"
+    report = verify_records(export, PROPERTY_KEY.public_key())
+    assert not report.ok
+    assert any(f"event {seq} was altered" in f for f in report.failures)
