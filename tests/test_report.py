@@ -6,12 +6,14 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from batch_helper import RanBatch, run_batch
 from matchgate.cli.main import run
+from matchgate.errors import NotFound
 from matchgate.reports import gather, render_report
 from matchgate.reports.analysis import anomalies, checks, officials, rate_anomalies
 from matchgate.transparency import load_public_key, public_key_path
@@ -93,3 +95,13 @@ def test_cli_report_needs_a_scope_and_writes_html(ran: RanBatch, tmp_path: Path,
             run()
         assert (exited.value.code or 0) == code, capsys.readouterr()
     assert "LAWFUL AND ACCURATE" in out.read_text(encoding="utf-8")
+
+
+def test_a_period_scope_and_an_empty_one(ran: RanBatch) -> None:
+    today = datetime.now(UTC).date()
+    data = gather(ran.services.store, start=today, end=today)
+    assert [b["batch_id"] for b in data.batches] == [ran.result.batch_id]
+    assert data.scope == f"batches received {today} to {today}"
+    with pytest.raises(NotFound, match="no batches received"):
+        gather(ran.services.store, start=today - timedelta(days=9),
+               end=today - timedelta(days=8))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.cli.main import run
 from matchgate.settings import Settings
 from matchgate.store import Store
+from matchgate.store.migrate import alembic_config, current_revision, upgrade
 from matchgate.transparency import (
     Checkpoint,
     generate_key,
@@ -329,3 +331,15 @@ def test_honest_exports_verify_and_any_change_is_caught(data: st.DataObject) -> 
     report = verify_records(export, PROPERTY_KEY.public_key())
     assert not report.ok
     assert any(f"event {seq} was altered" in f for f in report.failures)
+
+
+def test_migration_0004_downgrades_and_upgrades_again(store: Store) -> None:
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0003")
+    assert current_revision(store.engine) == "0003"
+    assert "checkpoints" not in store.table_names()
+    upgrade(store.engine)
+    assert {"checkpoints", "disclosure_accounting", "incidents",
+            "retention_purges"} <= store.table_names()
