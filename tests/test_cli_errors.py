@@ -50,12 +50,12 @@ def assert_clean_error(res: subprocess.CompletedProcess[str], *needles: str) -> 
 
 @pytest.mark.parametrize(("name", "content", "needles"), [
     ("nope.csv", None, ["request file not found"]),
-    ("batch.txt", b"hello", ["unknown file format"]),
+    ("batch.txt", b"hello", ["unknown format"]),
     ("latin1.csv", (HEADER + "\n" + GOOD_ROW.replace("Maria", "María")).encode("latin-1"),
-     ["not UTF-8", "row 1"]),
+     ["not UTF-8", "row 2"]),
     ("utf16.csv", (HEADER + "\n" + GOOD_ROW).encode("utf-16"), ["UTF-16"]),
     ("extra.csv", (HEADER + ",shoe_size\n" + GOOD_ROW + ",9").encode(), ["shoe_size"]),
-    ("nocol.csv", b"request_id,first_name\nR1,Ann", ["missing required column", "last_name"]),
+    ("nocol.csv", b"request_id,first_name\nR1,Ann", ["required column 'last_name' is missing"]),
     ("empty.csv", b"", ["empty"]),
     ("header.csv", (HEADER + "\n").encode(), ["no requests"]),
 ])

@@ -174,8 +174,8 @@ def test_disclosure_needs_the_agreement_to_allow_it(population: GenerateReport,
                                                     tmp_path: Path) -> None:
     text = example_path("agreement.toml").read_text()
     narrow = tmp_path / "agreement.toml"
-    narrow.write_text(text.replace('disclosable_fields = ["last_known_address"]',
-                                   "disclosable_fields = []"))
+    narrow.write_text(text.replace("address_differs_discloses = true",
+                                   "address_differs_discloses = false"))
     settings = Settings(home=tmp_path / "home")
     load_master(population.master_path, settings.resolved_match_store())
     services = Services.open(settings)

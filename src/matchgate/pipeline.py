@@ -110,6 +110,12 @@ class BatchRun:
         self._fields: dict[str, dict[str, Any]] = {}
 
     @property
+    def disclosable(self) -> list[str]:
+        """What ADDRESS_DIFFERS may disclose under the agreement (nothing unless it says so)."""
+        terms = self.agreement.disclosure
+        return list(terms.disclosable_fields) if terms.address_differs_discloses else []
+
+    @property
     def engine(self) -> MatchEngine:
         """The match engine, opened only once the batch's files have been read."""
         if self._engine is None:
@@ -172,7 +178,7 @@ class BatchRun:
             prior = self.store.prior_dedupe_keys(agreement_id=self.agreement.agreement_id,
                                                  keys=set(keys.values()),
                                                  exclude_batch=self.batch_id)
-            rejected.update(check_batch(ahead, self.manifest, self.agreement, prior, keys))
+            rejected.update(check_batch(ahead, self.manifest, self.agreement, prior))
         return rejected
 
     def _standardize(self, rows: Sequence[RequestRow]) -> pa.Table:
@@ -214,7 +220,7 @@ class BatchRun:
                 decision: Decision | None = None) -> dict[str, Any]:
         best = decision.best if decision else None
         disclosed = disclosed_fields(code, best.last_address if best else None,
-                                     self.agreement.disclosure.disclosable_fields)
+                                     self.disclosable)
         evidence: dict[str, Any] = {"detail": detail} if detail else {}
         if best is not None:
             evidence.update(best.evidence)
@@ -287,7 +293,7 @@ class BatchRun:
 
     def _respond(self) -> tuple[dict[str, int], dict[str, int]]:
         decisions = self.store.decisions_for_batch(batch_id=self.batch_id)
-        disclosable = self.agreement.disclosure.disclosable_fields
+        disclosable = self.disclosable
         with self.reporter.stage("respond", total=len(decisions)) as st:
             write_csv(self.responses_path, response_columns(disclosable),
                       (response_row(d) for d in decisions))

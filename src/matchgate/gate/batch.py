@@ -1,58 +1,117 @@
-"""Batch rules: duplicates and the agreement's volume limits."""
+"""Checks across the requests of a batch: duplicate request_ids, the same request twice (in this
+batch or already answered under the agreement), and the agreement's volume limits. Pure."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from matchgate.agreement import Agreement
-from matchgate.gate.rejection import Rejection
-from matchgate.standardize import standardize_dob, standardize_record
+from matchgate.agreement import Agreement, OnExcess
+from matchgate.gate.rejection import Rejection, reject
+from matchgate.gate.text import tokens
+from matchgate.gate.values import parse_date, tin_digits
+from matchgate.standardize import parse_address
 
 if TYPE_CHECKING:
-    from matchgate.intake import Manifest, RequestRow
+    from matchgate.intake.manifest import Manifest
+    from matchgate.intake.rows import RequestRow
+
+Fields = Mapping[str, str | None]
 
 
-def dedupe_key(fields: Mapping[str, str | None]) -> str:
-    """The same person at the same address asked about again: standardized name, date of
-    birth and address, hashed so that the key itself discloses nothing."""
-    std = standardize_record(fields)
-    parts = [std.get(c) or "" for c in ("std_first_canon", "std_last", "std_suffix", "std_house",
-                                        "std_street_name", "std_unit", "std_zip5")]
-    parts.append(standardize_dob(fields.get("date_of_birth")) or "")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+def _norm(value: str | None) -> str:
+    return " ".join(tokens(value))
+
+
+def _dob(value: str | None) -> str:
+    if value is None:
+        return ""
+    parsed = parse_date(value, today=date.today())
+    return parsed.isoformat() if parsed else _norm(value)
+
+
+def dedupe_key(fields: Fields) -> str:
+    """The same person at the same address gives the same key, whatever the case, spacing or
+    punctuation: normalized first, middle initial, last name and suffix, date of birth, TIN and
+    address (house, street, unit, ZIP5). 32 hex characters of a sha256 (no personal data)."""
+    p = parse_address(fields.get("street"), fields.get("unit"), fields.get("city"),
+                      fields.get("state"), fields.get("zip"))
+    middle = _norm(fields.get("middle_name"))
+    tin = fields.get("tin")
+    parts = [
+        _norm(fields.get("first_name")), middle[:1], _norm(fields.get("last_name")),
+        _norm(fields.get("suffix")), _dob(fields.get("date_of_birth")),
+        (tin_digits(tin) or _norm(tin)) if tin else "",
+        _norm(p.house), _norm(p.street), _norm(p.unit), p.zip5 or _norm(fields.get("zip")),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _earlier(prior_keys: Collection[str], key: str) -> str:
+    if isinstance(prior_keys, Mapping):
+        ref: Any = prior_keys.get(key)
+        if isinstance(ref, tuple) and len(ref) == 2:
+            return f"batch {ref[0]}, request {ref[1]}"
+    return "an earlier batch"
+
+
+def _duplicates(requests: Sequence[RequestRow], prior_keys: Collection[str]
+                ) -> dict[str, Rejection]:
+    out: dict[str, Rejection] = {}
+    seen_ids: set[str] = set()
+    first_of: dict[str, str] = {}
+    for r in requests:
+        if r.request_id in seen_ids:
+            out.setdefault(r.request_id, reject("duplicate_request_id", "request_id",
+                                                f"row {r.row_number}: '{r.request_id}'"))
+            continue
+        seen_ids.add(r.request_id)
+        key = dedupe_key(r.fields)
+        if key in prior_keys:
+            out[r.request_id] = reject("duplicate_earlier", None, _earlier(prior_keys, key))
+        elif key in first_of:
+            out[r.request_id] = reject("duplicate_in_batch", None,
+                                       f"same as request {first_of[key]}")
+        else:
+            first_of[key] = r.request_id
+    return out
+
+
+def _limits(requests: Sequence[RequestRow], manifest: Manifest, agreement: Agreement,
+            official_prior_count: int) -> dict[str, Rejection]:
+    lim = agreement.limits
+    out: dict[str, Rejection] = {}
+    n = len(requests)
+    if n > lim.max_batch_size:
+        skip = 0 if lim.on_excess is OnExcess.REJECT_BATCH else lim.max_batch_size
+        for r in requests[skip:]:
+            out[r.request_id] = reject("batch_limit", None,
+                                       f"{n} requests, the limit is {lim.max_batch_size}")
+    room = max(lim.max_requests_per_official - official_prior_count, 0)
+    if n > room:
+        skip = 0 if lim.on_excess is OnExcess.REJECT_BATCH else room
+        detail = (f"{manifest.requesting_official} certified {official_prior_count} requests "
+                  f"in the last {lim.official_period_days} days and {n} in this batch; the "
+                  f"limit is {lim.max_requests_per_official}")
+        for r in requests[skip:]:
+            out.setdefault(r.request_id, reject("official_limit", "requesting_official", detail))
+    return out
 
 
 def check_batch(requests: Sequence[RequestRow], manifest: Manifest, agreement: Agreement,
-                prior_keys: Mapping[str, tuple[str, str]], keys: Mapping[str, str] | None = None
+                prior_keys: Collection[str], *, official_prior_count: int = 0
                 ) -> dict[str, Rejection]:
-    """Rejections for duplicates and for requests beyond the volume limits.
+    """Rejections by request_id for the requests that pass the per-request gate.
 
-    `requests` are those that passed the per-request rules, in file order; the first of several
-    identical requests goes ahead. `prior_keys` maps keys answered in earlier batches under the
-    same agreement to (batch_id, request_id); `keys` may carry precomputed dedupe keys.
-    """
-    out: dict[str, Rejection] = {}
-    first_seen: dict[str, str] = {}
-    accepted = 0
-    limit = min(agreement.limits.max_batch_size, agreement.limits.max_requests_per_official)
-    for r in requests:
-        key = keys[r.request_id] if keys else dedupe_key(r.fields)
-        if key in prior_keys:
-            batch_id, request_id = prior_keys[key]
-            out[r.request_id] = Rejection("duplicate_earlier", None,
-                                          f"already answered as request {request_id} of batch "
-                                          f"{batch_id}")
-        elif key in first_seen:
-            out[r.request_id] = Rejection("duplicate_in_batch", None,
-                                          f"same request as {first_seen[key]} in this batch")
-        elif accepted >= limit:
-            reason = ("batch_limit" if limit == agreement.limits.max_batch_size
-                      else "official_limit")
-            out[r.request_id] = Rejection(reason, None, f"beyond the limit of {limit:,} "
-                                          "requests the agreement allows")
-        else:
-            first_seen[key] = r.request_id
-            accepted += 1
+    `prior_keys`: dedupe keys answered in earlier batches under the same agreement (a set, or a
+    mapping to (batch_id, request_id) of the earlier answer, which the message then names).
+    `official_prior_count`: requests the manifest's official certified earlier in the agreement's
+    period. Limits come first (a request over the limit is not looked at further), then
+    duplicates; within a batch the first occurrence goes ahead."""
+    out = _limits(requests, manifest, agreement, official_prior_count)
+    ahead = [r for r in requests if r.request_id not in out]
+    for rid, rej in _duplicates(ahead, prior_keys).items():
+        out.setdefault(rid, rej)
     return out

@@ -1,187 +1,143 @@
-"""The legal elements: what the request's basis requires, present and well formed.
-
-Pure functions of the request's fields, the manifest and the agreement. Each rule returns a
-Rejection with a stable reason; `check_request` returns all of a row's problems, the legal
-elements before the address.
-"""
+"""The legal elements of one request, per the basis the batch is made under: present where the
+agreement requires them, and well formed wherever present. Pure functions."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING
 
-from matchgate.agreement import Agreement, LegalBasis
-from matchgate.gate.address import ADDRESS_FIELDS, check_address
-from matchgate.gate.placeholders import is_placeholder, is_placeholder_name
-from matchgate.gate.rejection import Rejection
-from matchgate.gate.tin import is_valid_tin
-from matchgate.standardize import standardize_dob, standardize_tin
-from matchgate.standardize.text import clean
-
-if TYPE_CHECKING:
-    from matchgate.intake import Manifest
+from matchgate.agreement import LegalBasis
+from matchgate.gate.rejection import Rejection, reject
+from matchgate.gate.text import (
+    informative,
+    is_not_applicable,
+    is_placeholder,
+    is_repeated_letters,
+    tokens,
+)
+from matchgate.gate.values import (
+    case_number_key,
+    citation_key,
+    dob_problem,
+    past_date_problem,
+    tax_periods_problem,
+    tin_problem,
+)
 
 Fields = Mapping[str, str | None]
 
-MISSING_REASON = {
-    "first_name": "missing_first_name", "last_name": "missing_last_name",
-    "tax_periods": "missing_tax_periods", "statutory_authority": "missing_statutory_authority",
-    "reason": "missing_reason", "case_number": "missing_case_number",
-    "order_date": "missing_order_date",
-}
-EARLIEST_TAX_YEAR = 1913
+# Words that state no specific reason: a reason made only of these (and filler) is a placeholder.
+GENERIC_REASON_WORDS = frozenset({
+    "INVESTIGATION", "INVESTIGATIONS", "INVESTIGATIVE", "INVESTIGATE", "IMMIGRATION", "LAW",
+    "ENFORCEMENT", "PURPOSE", "PURPOSES", "OFFICIAL", "BUSINESS", "USE", "REASON", "REASONS",
+    "REQUEST", "REQUESTED", "ONGOING", "GENERAL", "CASE", "MATTER", "ATTACHED", "ENCLOSED",
+    "ROUTINE", "CHECK", "INQUIRY", "LOOKUP", "VERIFICATION", "VERIFY", "FEDERAL", "AGENCY",
+    "CRIMINAL", "CIVIL", "ADMINISTRATIVE", "SECURITY", "NATIONAL", "PUBLIC", "SAFETY",
+    "COMPLIANCE", "REVIEW", "SUBJECT", "PERSON", "INDIVIDUAL", "TAXPAYER", "RELEVANT",
+    "LEGAL", "LAWFUL", "AUTHORIZED", "STATUTORY", "AUTHORITY", "FOR", "WITH", "FROM", "ABOUT",
+    "RE", "REF", "REFERENCE", "DUE", "PROCESS", "PROCEEDING", "PROCEEDINGS",
+})
+MIN_REASON_WORDS = 3
+MIN_SPECIFIC_WORDS = 2
+# A first name that only says "no first name": FNU is what the custodian itself records for a
+# person with a single name, so it is accepted as a first name; LNU never as a surname.
+NAME_PLACEHOLDERS = frozenset({"LNU", "NFN", "NLN", "NMN", "UNKNOWN", "UNK", "NONE", "NULL",
+                               "TEST", "TBD", "REFUSED", "REDACTED", "WITHHELD"})
 _LETTER = re.compile(r"[^\W\d_]")
-_VAGUE_REASONS = frozenset({"INVESTIGATION", "ENFORCEMENT", "LAW ENFORCEMENT", "SEE FILE",
-                            "SEE ATTACHED", "PER REQUEST", "REMOVAL", "OFFICIAL BUSINESS",
-                            "OTHER", "VARIOUS", "CASE", "AS NEEDED", "REQUESTED"})
 
 
-def _norm_authority(text: str) -> str:
-    return re.sub(r"[^A-Z0-9()]", "", text.upper().replace("USC", "U.S.C."))
+def _specific_words(text: str) -> list[str]:
+    return [t for t in informative(tokens(text))
+            if t not in GENERIC_REASON_WORDS and len(t) > 2 and not t.isdigit()]
 
 
-def check_names(fields: Fields) -> list[Rejection]:
+def reason_problem(text: str) -> str | None:
+    """Why a stated reason is not specific, or None when it is: a reason must say, in at least
+    three words, of which two are neither filler nor generic ("investigation", "law enforcement
+    purposes"), why the disclosure is relevant."""
+    if is_placeholder(text):
+        return f"'{text}' is a placeholder"
+    if len(tokens(text)) < MIN_REASON_WORDS or len(_specific_words(text)) < MIN_SPECIFIC_WORDS:
+        return f"'{text}' does not state a specific reason"
+    return None
+
+
+def name_problem(text: str, *, surname: bool) -> str | None:
+    if not _LETTER.search(text):
+        return f"'{text}' has no letters"
+    if any(ch.isdigit() for ch in text):
+        return f"'{text}' contains digits"
+    toks = tokens(text)
+    placeholders = NAME_PLACEHOLDERS | ({"FNU"} if surname else set())
+    if ("".join(toks) in placeholders or is_not_applicable(text)
+            or all(is_repeated_letters(t) for t in toks)):
+        return f"'{text}' is a placeholder, not a name"
+    return None
+
+
+def _names(fields: Fields, basis: LegalBasis) -> list[Rejection]:
     out = []
-    for name in ("first_name", "last_name"):
-        value = fields.get(name)
-        if value and (not _LETTER.search(value) or is_placeholder_name(value)):
-            out.append(Rejection("invalid_name", name,
-                                 f"'{value}' is not a plausible personal name"))
+    for field, missing, surname in (("first_name", "missing_first_name", False),
+                                    ("last_name", "missing_last_name", True)):
+        value = fields.get(field)
+        if value is None:
+            if basis.requires(field):
+                out.append(reject(missing, field))
+            continue
+        if problem := name_problem(value, surname=surname):
+            out.append(reject("invalid_name", field, problem))
+    for field in ("middle_name",):
+        value = fields.get(field)
+        if value is not None and (problem := name_problem(value, surname=False)):
+            out.append(reject("invalid_name", field, problem))
     return out
 
 
-def check_tax_periods(value: str, today: date) -> Rejection | None:
-    parts = [p.strip() for p in re.split(r"[;,\s]+", value) if p.strip()]
-    bad = [p for p in parts
-           if not (p.isdigit() and len(p) == 4 and EARLIEST_TAX_YEAR <= int(p) <= today.year)]
-    if not parts or bad:
-        return Rejection("invalid_tax_periods", "tax_periods",
-                         f"'{value}' is not a list of tax years between {EARLIEST_TAX_YEAR} "
-                         f"and {today.year}")
+def _statutory_authority(value: str, basis: LegalBasis) -> str | None:
+    allowed = {citation_key(a) for a in basis.allowed_statutory_authorities}
+    if allowed and citation_key(value) not in allowed:
+        return f"'{value}' (allowed: {'; '.join(basis.allowed_statutory_authorities)})"
     return None
 
 
-def check_reason(value: str) -> Rejection | None:
-    text = clean(value) or ""
-    if is_placeholder(value) or text in _VAGUE_REASONS or len(text.split()) < 4:
-        return Rejection("reason_too_vague", "reason",
-                         "the reason must state specifically why the information is relevant")
+def _case_number(value: str, basis: LegalBasis) -> str | None:
+    if basis.case_number_pattern and not re.fullmatch(basis.case_number_pattern,
+                                                      case_number_key(value)):
+        return f"'{value}' does not match {basis.case_number_pattern}"
     return None
 
 
-def check_order_date(value: str, today: date, field: str = "order_date") -> Rejection | None:
-    try:
-        when = date.fromisoformat(value)
-    except ValueError:
-        return Rejection("invalid_order_date", field,
-                         f"'{value}' is not a date (use YYYY-MM-DD)")
-    if when > today or when.year < 1900:
-        return Rejection("invalid_order_date", field, f"{when} is not a past date")
-    return None
+def _checks(basis: LegalBasis, today: date) -> list[tuple[str, str, str, Callable[[str],
+                                                                             str | None]]]:
+    """(field, reason when missing, reason when invalid, validator) in the order of the law."""
+    return [
+        ("tax_periods", "missing_tax_periods", "invalid_tax_periods",
+         lambda v: tax_periods_problem(v, today=today)),
+        ("statutory_authority", "missing_statutory_authority", "statutory_authority_not_allowed",
+         lambda v: _statutory_authority(v, basis)),
+        ("reason", "missing_reason", "reason_too_vague", reason_problem),
+        ("case_number", "missing_case_number", "invalid_case_number",
+         lambda v: _case_number(v, basis)),
+        ("order_date", "missing_order_date", "invalid_order_date",
+         lambda v: past_date_problem(v, today=today)),
+    ]
 
 
-def check_dob(value: str, today: date) -> Rejection | None:
-    iso = standardize_dob(value, reference_year=today.year)
-    if iso is None or date.fromisoformat(iso) > today or today.year - int(iso[:4]) > 125:
-        return Rejection("invalid_date_of_birth", "date_of_birth",
-                         f"'{value}' is not a valid date of birth")
-    return None
-
-
-def check_tin(value: str) -> Rejection | None:
-    tin = standardize_tin(value)
-    if tin is None or not is_valid_tin(tin):
-        return Rejection("invalid_tin", "tin", "not a valid SSN or ITIN")
-    return None
-
-
-def _element_checks(basis: LegalBasis, today: date
-                    ) -> dict[str, Callable[[str], Rejection | None]]:
-    def authority(value: str) -> Rejection | None:
-        allowed = {_norm_authority(a) for a in basis.allowed_statutory_authorities}
-        if allowed and _norm_authority(value) not in allowed:
-            return Rejection("statutory_authority_not_allowed", "statutory_authority",
-                             f"'{value}' is not among the authorities the agreement allows: "
-                             + "; ".join(basis.allowed_statutory_authorities))
-        return None
-
-    def case_number(value: str) -> Rejection | None:
-        pattern = basis.case_number_pattern
-        if pattern and not re.fullmatch(pattern, value.strip().upper()):
-            return Rejection("invalid_case_number", "case_number",
-                             f"'{value}' does not have the form the agreement requires")
-        return None
-
-    return {
-        "tax_periods": lambda v: check_tax_periods(v, today),
-        "statutory_authority": authority,
-        "reason": check_reason,
-        "case_number": case_number,
-        "order_date": lambda v: check_order_date(v, today),
-        "date_of_birth": lambda v: check_dob(v, today),
-        "tin": check_tin,
-    }
-
-
-def check_request(fields: Fields, manifest: Manifest, agreement: Agreement, *,
-                  today: date) -> list[Rejection]:
-    """Every problem of one request, in the order that decides its code."""
-    basis = agreement.basis(manifest.legal_basis)
-    if basis is None:
-        return [Rejection("legal_basis_not_in_agreement", "legal_basis",
-                          f"'{manifest.legal_basis}' is not a basis of this agreement")]
-    out: list[Rejection] = []
-    for name in basis.required_request_fields:
-        if name in MISSING_REASON and not fields.get(name):
-            out.append(Rejection(MISSING_REASON[name], name, f"'{name}' is required"))
-    out += check_names(fields)
-    for name, check in _element_checks(basis, today).items():
-        value = fields.get(name)
-        if value:
-            problem = check(value)
-            if problem:
-                out.append(problem)
-    if any(f in basis.required_request_fields for f in ADDRESS_FIELDS):
-        problem = check_address(fields, allow_po_box=agreement.address_gate.allow_po_box)
-        if problem:
-            out.append(problem)
-    return out
-
-
-def check_manifest(manifest: Manifest, agreement: Agreement, *, today: date
-                   ) -> list[Rejection]:
-    """Problems of the batch as a whole: each rejects every request of the batch."""
-    out = []
-    if manifest.agreement_id != agreement.agreement_id:
-        out.append(Rejection("agreement_mismatch", "agreement_id",
-                             f"the manifest names '{manifest.agreement_id}', the agreement in "
-                             f"force is '{agreement.agreement_id}'"))
-    basis = agreement.basis(manifest.legal_basis)
-    if basis is None:
-        out.append(Rejection("legal_basis_not_in_agreement", "legal_basis",
-                             f"'{manifest.legal_basis}' is not a basis of this agreement"))
-    if not agreement.in_force(today):
-        out.append(Rejection("agreement_not_in_force", "agreement_id",
-                             f"the agreement is in force from {agreement.effective_from} to "
-                             f"{agreement.effective_to}"))
-    if agreement.safeguards.status != "current":
-        out.append(Rejection("safeguards_lapsed", None,
-                             f"the recipient's safeguard status is "
-                             f"'{agreement.safeguards.status}'"))
-    required = set(basis.required_manifest_fields if basis else ())
-    if agreement.certification_required:
-        required.add("certification")
-    if "certification" in required and not (manifest.certification or "").strip():
-        out.append(Rejection("certification_missing", "certification",
-                             "the batch carries no certification"))
-    for name in sorted(required - {"certification"}):
-        if getattr(manifest, name, None) in (None, ""):
-            out.append(Rejection("manifest_incomplete", name,
-                                 f"the manifest lacks '{name}', which the legal basis requires"))
-    if manifest.order_date is not None:
-        problem = check_order_date(manifest.order_date.isoformat(), today)
-        if problem:
-            out.append(problem)
+def check_legal_elements(fields: Fields, basis: LegalBasis, *, today: date) -> list[Rejection]:
+    """Every problem with the request's name and legal elements, in the order of the law."""
+    out = _names(fields, basis)
+    for field, missing, invalid, validate in _checks(basis, today):
+        value = fields.get(field)
+        if value is None:
+            if basis.requires(field):
+                out.append(reject(missing, field))
+        elif problem := validate(value):
+            out.append(reject(invalid, field, problem))
+    dob = fields.get("date_of_birth")
+    if dob is not None and (problem := dob_problem(dob, today=today)):
+        out.append(reject("invalid_date_of_birth", "date_of_birth", problem))
+    tin = fields.get("tin")
+    if tin is not None and (problem := tin_problem(tin)):
+        out.append(reject("invalid_tin", "tin", problem))
     return out

@@ -1,4 +1,5 @@
-"""A rejection: a stable reason (a key of codes.REASONS), the field at fault, and a sentence."""
+"""A rejection: the stable machine-readable reason (a key of codes.REASONS), the field it concerns
+and a sentence for people."""
 
 from __future__ import annotations
 
@@ -20,3 +21,9 @@ class Rejection:
     @property
     def code(self) -> Code:
         return REASONS[self.reason][0]
+
+
+def reject(reason: str, field: str | None, detail: str = "") -> Rejection:
+    """A rejection whose message is the reason's sentence, with the detail after it."""
+    sentence = REASONS[reason][1]
+    return Rejection(reason, field, f"{sentence}: {detail}" if detail else sentence)

@@ -34,9 +34,9 @@ AGREEMENT_ID = "IE-TAX-2025-001"
 LEGAL_BASIS = "6103(i)(2)"
 CERTIFICATION = ("I certify that the information requested will be used only for the purposes "
                  "authorized by the agreement.")
-OFFICIAL_TITLES = ("Acting Director, Immigration and Customs Enforcement",
-                   "Executive Associate Director, Enforcement and Removal Operations",
-                   "Assistant Director, Enforcement and Removal Operations")
+OFFICIAL_TITLES = ("Director, Immigration enforcement agency",
+                   "Executive Associate Director, Removal operations",
+                   "Assistant Director, Removal operations")
 
 Progress = Callable[[str, float], None]
 

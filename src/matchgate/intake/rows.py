@@ -1,0 +1,89 @@
+"""One request as read from a file: its row number, its request_id, its fields (every request
+column; blank is None, whitespace stripped) and, when the row itself is malformed, the rejection
+it already carries. A malformed row is never dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from matchgate.columns import REQUEST_COLUMNS
+from matchgate.gate.rejection import Rejection, reject
+
+# Longest value accepted per column; longer values make the row a rejected request.
+MAX_LENGTH: dict[str, int] = {c: 100 for c in REQUEST_COLUMNS}
+MAX_LENGTH.update({"street": 200, "reason": 2000, "tax_periods": 200, "request_id": 64,
+                   "statutory_authority": 200})
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    row_number: int
+    request_id: str
+    fields: dict[str, str | None]
+    intake_rejection: Rejection | None = None
+    request_id_synthesised: bool = False
+
+
+@dataclass
+class IntakeResult:
+    source: str
+    format: str
+    requests: list[RequestRow] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> list[RequestRow]:
+        return [r for r in self.requests if r.intake_rejection is not None]
+
+
+def clean_value(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    return text or None
+
+
+def build_row(row_number: int, values: Mapping[str, str | None],
+              malformed: str | None = None) -> RequestRow:
+    """A RequestRow from the raw values of one row; `malformed` says why the row could not be
+    read properly (it then carries a row_malformed rejection)."""
+    fields = {c: clean_value(values.get(c)) for c in REQUEST_COLUMNS}
+    problems: list[Rejection] = []
+    if malformed:
+        problems.append(reject("row_malformed", None, f"row {row_number}: {malformed}"))
+    for col, limit in MAX_LENGTH.items():
+        value = fields[col]
+        if value is not None and len(value) > limit:
+            problems.append(reject("field_too_long", col,
+                                   f"row {row_number}, field '{col}' has {len(value)} "
+                                   f"characters, at most {limit} are allowed"))
+            fields[col] = value[:limit]
+    request_id = fields["request_id"]
+    synthesised = request_id is None
+    if request_id is None:
+        request_id = f"row-{row_number}"
+        problems.insert(1 if malformed else 0, reject(
+            "missing_request_id", "request_id",
+            f"row {row_number} has no request_id; it is answered as '{request_id}'"))
+    return RequestRow(row_number=row_number, request_id=request_id, fields=fields,
+                      intake_rejection=problems[0] if problems else None,
+                      request_id_synthesised=synthesised)
+
+
+def unique_ids(rows: list[RequestRow]) -> list[RequestRow]:
+    """A request_id used again later in the file: the later row is renamed '<id>#row-N' and
+    rejected as duplicate_request_id, so that every request keeps a distinct id."""
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        if r.request_id in seen:
+            new_id = f"{r.request_id}#row-{r.row_number}"
+            rejection = reject("duplicate_request_id", "request_id",
+                               f"row {r.row_number} repeats '{r.request_id}'; it is answered as "
+                               f"'{new_id}'")
+            r = RequestRow(row_number=r.row_number, request_id=new_id, fields=r.fields,
+                           intake_rejection=r.intake_rejection or rejection,
+                           request_id_synthesised=r.request_id_synthesised)
+        seen.add(r.request_id)
+        out.append(r)
+    return out
