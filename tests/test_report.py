@@ -76,7 +76,8 @@ def test_official_volume_and_repeated_people(ran: RanBatch) -> None:
     data.batches += [{**base, "batch_id": f"X{i}", "submitted_by": f"official {i}",
                       "row_count": 1} for i in range(2)]
     rows = officials(data)
-    assert rows[0]["requests"] == 300 and len(rows) == 3
+    assert len(rows) == 3 and rows[0]["requests"] == sum(
+        d["code"] != "REJECTED_LIMIT" for d in data.decisions)
     some = next(d for d in data.decisions if d["matched_tin"])
     data.decisions.append({**some, "request_id": "again"})
     titles = " ".join(a.title for a in anomalies(data))
@@ -105,3 +106,21 @@ def test_a_period_scope_and_an_empty_one(ran: RanBatch) -> None:
     with pytest.raises(NotFound, match="no batches received"):
         gather(ran.services.store, start=today - timedelta(days=9),
                end=today - timedelta(days=8))
+
+
+def test_an_official_over_the_limit_within_the_period(ran: RanBatch) -> None:
+    data = gather(ran.services.store, batch_id=ran.result.batch_id)
+    (key_, agreement), = data.agreements.items()
+    limits = agreement.limits.model_copy(update={"max_requests_per_official": 400,
+                                                 "official_period_days": 30})
+    data.agreements[key_] = agreement.model_copy(update={"limits": limits})
+    base = data.batches[0]
+    answered = officials(data)[0]["requests"]
+    later = {**base, "batch_id": "B-later", "created_at": base["created_at"] + timedelta(days=10)}
+    data.batches.append(later)
+    data.decisions += [{**d, "batch_id": "B-later"} for d in data.decisions]
+    row = officials(data)[0]
+    assert (row["largest"], row["over_limit"]) == (2 * answered, 2 * answered > 400)
+    assert "Within the agreement's limits" in {c.name for c in checks(data) if not c.ok}
+    data.batches[-1] = {**later, "created_at": base["created_at"] + timedelta(days=31)}
+    assert officials(data)[0]["largest"] == answered

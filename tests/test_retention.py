@@ -16,7 +16,7 @@ from batch_helper import RanBatch, run_batch
 from matchgate.agreement import Retention
 from matchgate.audit import AuditLog
 from matchgate.cli.main import run
-from matchgate.retention import due_kinds, run_retention
+from matchgate.retention import KINDS, due_kinds, run_retention
 from matchgate.store.models import DISCLOSURE_ACCOUNTING
 
 
@@ -35,27 +35,32 @@ def accounting_count(ran: RanBatch) -> int:
 def test_each_kind_is_purged_in_its_time_and_once(ran: RanBatch) -> None:
     store, batch_id = ran.services.store, ran.result.batch_id
     received = store.get_batch(batch_id=batch_id)["created_at"].date()
+    retention = ran.services.agreement_in_force("IE-TAX-2025-001").retention
+    days = {"requests": retention.requests_days, "responses": retention.responses_days,
+            "candidates": retention.candidates_days}
     accounted = accounting_count(ran)
     assert accounted > 0
-    # example agreement: candidates 90 days, requests and responses 365 days
-    assert run_retention(store, today=received + timedelta(days=89)) == []
-    first = run_retention(store, today=received + timedelta(days=90))
-    assert [(p.kind, p.rows) for p in first] == [("candidates", 300)]
+    purged: list[str] = []
+    for n in sorted(set(days.values())):
+        assert run_retention(store, today=received + timedelta(days=n - 1)) == []
+        now = run_retention(store, today=received + timedelta(days=n))
+        assert sorted(p.kind for p in now) == sorted(k for k, d in days.items() if d == n)
+        assert all(p.rows == 300 for p in now)
+        purged += [p.kind for p in now]
+        decisions = store.decisions_for_batch(batch_id=batch_id)
+        assert all(d["evidence"] == {} for d in decisions) == ("candidates" in purged)
+        assert all(d["matched_tin"] is None and d["disclosed"] == {}
+                   for d in decisions) == ("responses" in purged)
+        payloads = [r["payload"] for r in store.requests_for_batch(batch_id=batch_id)]
+        assert all(p == {} for p in payloads) == ("requests" in purged)
+    assert sorted(purged) == sorted(KINDS)
     decisions = store.decisions_for_batch(batch_id=batch_id)
-    assert all(d["evidence"] == {} for d in decisions)
-    assert any(d["matched_tin"] for d in decisions)
-    assert run_retention(store, today=received + timedelta(days=200)) == []
-    second = run_retention(store, today=received + timedelta(days=365))
-    assert sorted(p.kind for p in second) == ["requests", "responses"]
-    assert all(r["payload"] == {} for r in store.requests_for_batch(batch_id=batch_id))
-    decisions = store.decisions_for_batch(batch_id=batch_id)
-    assert all(d["matched_tin"] is None and d["disclosed"] == {} for d in decisions)
     assert {d["code"] for d in decisions} >= {"VERIFIED", "NO_MATCH"}
     assert accounting_count(ran) == accounted
     log = AuditLog(store)
     assert log.verify().ok
-    purged = [e for e in log.read(limit=100_000) if e["event_type"] == "retention.purged"]
-    assert len(purged) == 3 and all(e["batch_id"] == batch_id for e in purged)
+    events = [e for e in log.read(limit=100_000) if e["event_type"] == "retention.purged"]
+    assert len(events) == 3 and all(e["batch_id"] == batch_id for e in events)
 
 
 @given(st.integers(1, 4000), st.integers(1, 4000), st.integers(1, 4000), st.integers(0, 5000))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from matchgate.codes import DISCLOSING_CODES, REASONS, REJECTION_CODES, Code
@@ -19,6 +20,8 @@ MIN_RATE_GAP = 0.10
 MAD_FACTOR = 4.0
 #: the fewest other batches that make a baseline
 MIN_BASELINE = 3
+#: the period of an official's limit when no agreement says (the agreement's default)
+DEFAULT_PERIOD_DAYS = 30
 #: one official holding more than this share of the requests, with at least 3 officials
 OFFICIAL_SHARE = 0.5
 
@@ -81,8 +84,8 @@ def check_thresholds(data: ReportData) -> Check:
 
 def check_limits(data: ReportData) -> Check:
     over = [o for o in officials(data) if o["over_limit"]]
-    detail = ("every batch is within the agreement's batch and per-official limits" if not over
-              else f"{len(over)} official(s) over the agreement's per-batch limit: "
+    detail = ("no official's answered requests exceed the agreement's limit per period"
+              if not over else f"{len(over)} official(s) over the agreement's limit: "
               + ", ".join(o["official"] for o in over))
     return Check("Within the agreement's limits", not over, detail)
 
@@ -133,26 +136,43 @@ def reviews(data: ReportData) -> dict[str, int]:
             **{f"reviewer: {c}": n for c, n in sorted(reviewed.items())}}
 
 
+def _peak(batches: list[tuple[Any, int]], days: int) -> int:
+    """The most requests within any `days`-day window ending at one of the batches."""
+    peak = 0
+    for end, _ in batches:
+        peak = max(peak, sum(n for t, n in batches if end - timedelta(days=days) < t <= end))
+    return peak
+
+
 def officials(data: ReportData) -> list[dict[str, Any]]:
-    """Requests per certifying official, against the agreement's per-batch limit."""
-    per_batch = Counter(d["batch_id"] for d in data.decisions)
-    rows: dict[str, dict[str, Any]] = defaultdict(lambda: {"batches": 0, "requests": 0,
-                                                           "largest": 0, "limit": None})
+    """Requests per certifying official against the agreement's limit, which counts the
+    requests one official certifies within limits.official_period_days. Requests the gate
+    rejected for the limit (REJECTED_LIMIT) are not counted: they were not answered."""
+    answered = Counter(d["batch_id"] for d in data.decisions
+                       if d["code"] != Code.REJECTED_LIMIT.value)
+    by_official: dict[str, list[tuple[Any, int]]] = defaultdict(list)
+    limits: dict[str, tuple[int, int]] = {}
     for b in data.batches:
         name = b["submitted_by"] or "(none named)"
-        row = rows[name]
-        n = per_batch.get(b["batch_id"], b["row_count"])
-        row["batches"] += 1
-        row["requests"] += n
-        row["largest"] = max(row["largest"], n)
+        by_official[name].append((b["created_at"], answered.get(b["batch_id"], 0)))
         agreement = data.agreements.get((b["agreement_id"], b["agreement_version"]))
         if agreement is not None:
-            limit = agreement.limits.max_requests_per_official
-            row["limit"] = limit if row["limit"] is None else min(row["limit"], limit)
-    total = sum(r["requests"] for r in rows.values()) or 1
-    return [{"official": name, **r, "share": r["requests"] / total,
-             "over_limit": r["limit"] is not None and r["largest"] > r["limit"]}
-            for name, r in sorted(rows.items(), key=lambda kv: -kv[1]["requests"])]
+            terms = (agreement.limits.max_requests_per_official,
+                     agreement.limits.official_period_days)
+            limits[name] = min(limits.get(name, terms), terms)
+    total = sum(n for rows in by_official.values() for _, n in rows) or 1
+    out = []
+    for name, rows in by_official.items():
+        limit: int | None = None
+        days = DEFAULT_PERIOD_DAYS
+        if name in limits:
+            limit, days = limits[name]
+        peak = _peak(sorted(rows, key=lambda r: r[0]), days)
+        requests = sum(n for _, n in rows)
+        out.append({"official": name, "batches": len(rows), "requests": requests,
+                    "share": requests / total, "largest": peak, "limit": limit,
+                    "period_days": days, "over_limit": limit is not None and peak > limit})
+    return sorted(out, key=lambda r: -r["requests"])
 
 
 def _rates(codes: Counter[str]) -> tuple[float, float]:
@@ -187,8 +207,9 @@ def rate_anomalies(data: ReportData) -> list[Anomaly]:
 
 def official_anomalies(data: ReportData) -> list[Anomaly]:
     rows = officials(data)
-    out = [Anomaly(f"{o['official']} over the per-batch limit",
-                   f"{o['largest']:,} requests in one batch, limit {o['limit']:,}")
+    out = [Anomaly(f"{o['official']} over the agreement's limit",
+                   f"{o['largest']:,} requests answered within {o['period_days']} days, limit "
+                   f"{o['limit']:,}")
            for o in rows if o["over_limit"]]
     if len(rows) >= 3 and rows[0]["share"] > OFFICIAL_SHARE:
         out.append(Anomaly(f"{rows[0]['official']} out of proportion",

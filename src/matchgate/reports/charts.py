@@ -57,11 +57,12 @@ def scores_chart(scores: Sequence[float], thresholds: dict[str, float]) -> str:
 
 
 def officials_chart(rows: Sequence[dict[str, Any]]) -> str:
-    values = [{"official": r["official"], "largest batch": r["largest"],
+    values = [{"official": r["official"], "most in one period": r["largest"],
                "limit": r["limit"] or 0} for r in rows]
     base = alt.Chart(alt.Data(values=values))
     bars = base.mark_bar(color="#1565c0").encode(
-        x=alt.X("largest batch:Q", title="requests in the official's largest batch"),
+        x=alt.X("most in one period:Q",
+                title="requests answered in the official's busiest period (tick: the limit)"),
         y=alt.Y("official:N", title=None))
     ticks = base.mark_tick(color="#c62828", thickness=3, size=20).encode(
         x="limit:Q", y="official:N")
