@@ -19,8 +19,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from matchgate.accounting import disclosure_record
 from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.columns import STD_COLUMNS
 from matchgate.csvsafe import write_csv
@@ -93,7 +95,8 @@ class BatchRun:
                  store: Store, engine: MatchEngine | Callable[[], MatchEngine],
                  responses_path: Path,
                  decisions_path: Path | None = None, actor: Actor | None = None,
-                 reporter: Reporter | None = None, today: date | None = None) -> None:
+                 reporter: Reporter | None = None, today: date | None = None,
+                 signer: Signer | None = None) -> None:
         self.requests_path = requests_path
         self.manifest = manifest
         self.agreement = agreement
@@ -107,7 +110,9 @@ class BatchRun:
         self.reporter: Reporter = reporter or NullReporter()
         self.today = today or date.today()
         self.batch_id = batch_id_for(requests_path, manifest, agreement)
+        self.signer = signer
         self._keys: dict[str, str] = {}
+        self._fields: dict[str, dict[str, Any]] = {}
 
     @property
     def disclosable(self) -> list[str]:
@@ -235,11 +240,15 @@ class BatchRun:
             "decided_by": "matchgate",
         }
 
-    def _save(self, decisions: list[dict[str, Any]], events: list[AuditEvent]) -> None:
-        """Decisions and their events, one chunk at a time (a stopped batch resumes here)."""
+    def _save(self, decisions: list[dict[str, Any]], events: list[AuditEvent],
+              accounting: Sequence[dict[str, Any]] = ()) -> None:
+        """Decisions, their accounting records and their events, one chunk at a time (a
+        stopped batch resumes here)."""
         for start in range(0, len(decisions), CHUNK):
-            self.store.record_decisions(batch_id=self.batch_id,
-                                        decisions=decisions[start:start + CHUNK])
+            part = decisions[start:start + CHUNK]
+            ids = {d["request_id"] for d in part}
+            self.store.record_decisions(batch_id=self.batch_id, decisions=part, accounting=[
+                a for a in accounting if a["request_id"] in ids])
         if events:
             self.audit.append(events)
 
@@ -259,7 +268,7 @@ class BatchRun:
 
     def _record_decisions(self, decisions: Sequence[Decision],
                           candidates: dict[str, list[Candidate]]) -> None:
-        stored, events = [], []
+        stored, events, accounting = [], [], []
         for d in decisions:
             row = self._stored(d.request_id, d.code, d.reason, decision=d)
             stored.append(row)
@@ -277,7 +286,15 @@ class BatchRun:
                     "recipient": self.agreement.requesting_agency,
                     "legal_basis": self.manifest.legal_basis,
                     "fields": sorted(row["disclosed"]) or ["verification_code"]}))
-        self._save(stored, events)
+                accounting.append(disclosure_record(
+                    tin=d.matched_tin, batch_id=self.batch_id, request_id=d.request_id,
+                    recipient_agency=self.agreement.requesting_agency,
+                    legal_basis=self.manifest.legal_basis,
+                    agreement_id=self.agreement.agreement_id,
+                    agreement_version=self.agreement.version,
+                    request_fields=self._fields.get(d.request_id, {}),
+                    disclosed=row["disclosed"]))
+        self._save(stored, events, accounting)
 
     def _respond(self) -> tuple[dict[str, int], dict[str, int]]:
         decisions = self.store.decisions_for_batch(batch_id=self.batch_id)
@@ -299,6 +316,7 @@ class BatchRun:
 
     def run(self) -> BatchResult:
         rows = self._intake()
+        self._fields = {r.request_id: r.fields for r in rows}
         done = self.store.decided_request_ids(batch_id=self.batch_id)
         todo = [r for r in rows if r.request_id not in done]
         if todo:
@@ -313,6 +331,9 @@ class BatchRun:
             candidates = self._match(table)
             self._record_decisions(self._decide(table, candidates), candidates)
         codes, reasons = self._respond()
+        if self.signer is not None:
+            TransparencyLog(self.store).checkpoint(self.signer,
+                                                   reason=f"batch.completed {self.batch_id}")
         batch = self.store.get_batch(batch_id=self.batch_id)
         if batch is not None and batch["status"] != "done":
             self.store.set_batch_status(batch_id=self.batch_id, status="done",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from matchgate.agreement import Agreement, load_agreement
 from matchgate.audit import AuditEvent, AuditLog, ChainReport
+from matchgate.audit.tlog import Signer
 from matchgate.errors import InputError
 from matchgate.intake import load_manifest
 from matchgate.match.engine import DuckDBMatchEngine, MatchEngine
@@ -64,7 +65,8 @@ class Services:
         run = BatchRun(requests_path=requests_path, manifest=manifest, agreement=agreement,
                        store=self.store, engine=lambda: self.engine,
                        responses_path=responses_path,
-                       decisions_path=decisions_path, actor=self.actor, reporter=reporter)
+                       decisions_path=decisions_path, actor=self.actor, reporter=reporter,
+                       signer=Signer.from_settings(self.settings))
         return run.run()
 
     def verify_audit(self) -> ChainReport:
