@@ -14,7 +14,6 @@ from collections import Counter
 from pathlib import Path
 
 import matchgate
-import matchgate.pipeline  # noqa: F401  (the gate before intake: their imports are circular)
 from matchgate.examples import example_path
 from matchgate.master.generate import generate
 from matchgate.master.load import load_master

@@ -8,7 +8,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import matchgate.pipeline  # noqa: F401  (the gate before intake: their imports are circular)
 from matchgate.decide import RequestFacts, Thresholds, decide
 from matchgate.intake import RequestRow
 from matchgate.master.generate import generate

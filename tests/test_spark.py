@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import matchgate.pipeline  # noqa: F401  (the gate before intake: their imports are circular)
 from matchgate.agreement import load_agreement
 from matchgate.examples import example_path
 from matchgate.intake import load_manifest

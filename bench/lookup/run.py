@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-import matchgate.pipeline  # noqa: F401  (the gate before intake: their imports are circular)
 from matchgate.decide import Thresholds
 from matchgate.master.store import open_master
 from matchgate.match.fastpath import FastPath, index_dir_for

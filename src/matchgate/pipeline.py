@@ -21,8 +21,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from matchgate.accounting import disclosure_record
 from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.columns import REQUEST_COLUMNS, STD_COLUMNS
 from matchgate.csvsafe import write_csv
@@ -97,7 +99,7 @@ class BatchRun:
                  responses_path: Path,
                  decisions_path: Path | None = None, actor: Actor | None = None,
                  reporter: Reporter | None = None, today: date | None = None,
-                 chunk_size: int = CHUNK) -> None:
+                 chunk_size: int = CHUNK, signer: Signer | None = None) -> None:
         self.requests_path = requests_path
         self.manifest = manifest
         self.agreement = agreement
@@ -113,7 +115,9 @@ class BatchRun:
         self.chunk_size = chunk_size
         self.batch_id = batch_id_for(requests_path, manifest, agreement)
         self.agreement_version = agreement.version  # a hash of the agreement: computed once
+        self.signer = signer
         self._keys: dict[str, str] = {}
+        self._fields: dict[str, dict[str, Any]] = {}
         self.seconds: dict[str, float] = defaultdict(float)
 
     @property
@@ -247,16 +251,19 @@ class BatchRun:
             "decided_by": "matchgate",
         }
 
-    def _save(self, decisions: list[dict[str, Any]], events: list[AuditEvent]) -> None:
-        """The events, then the decisions (a checkpoint: a stopped batch resumes after the last
-        recorded decisions). Events come first so that no recorded decision ever lacks its
-        events; a batch stopped between the two decides those requests again, and the log shows
-        both decisions, while the requester is answered once."""
+    def _save(self, decisions: list[dict[str, Any]], events: list[AuditEvent],
+              accounting: Sequence[dict[str, Any]] = ()) -> None:
+        """The events, then the decisions with their accounting records (a checkpoint: a
+        stopped batch resumes after the last recorded decisions). Events come first so that no
+        recorded decision ever lacks its events; a batch stopped between the two decides those
+        requests again, and the log shows both, while the requester is answered once."""
         if events:
             self.audit.append(events)
         for start in range(0, len(decisions), CHUNK):
-            self.store.record_decisions(batch_id=self.batch_id,
-                                        decisions=decisions[start:start + CHUNK])
+            part = decisions[start:start + CHUNK]
+            ids = {d["request_id"] for d in part}
+            self.store.record_decisions(batch_id=self.batch_id, decisions=part, accounting=[
+                a for a in accounting if a["request_id"] in ids])
 
     def _record_rejections(self, rows: Sequence[RequestRow],
                            rejected: dict[str, Rejection]) -> None:
@@ -276,6 +283,7 @@ class BatchRun:
                           candidates: dict[str, list[Candidate]],
                           gated: list[AuditEvent]) -> None:
         stored: list[dict[str, Any]] = []
+        accounting: list[dict[str, Any]] = []
         events = gated
         for d in decisions:
             row = self._stored(d.request_id, d.code, d.reason, decision=d)
@@ -294,7 +302,15 @@ class BatchRun:
                     "recipient": self.agreement.requesting_agency,
                     "legal_basis": self.manifest.legal_basis,
                     "fields": sorted(row["disclosed"]) or ["verification_code"]}))
-        self._save(stored, events)
+                accounting.append(disclosure_record(
+                    tin=d.matched_tin, batch_id=self.batch_id, request_id=d.request_id,
+                    recipient_agency=self.agreement.requesting_agency,
+                    legal_basis=self.manifest.legal_basis,
+                    agreement_id=self.agreement.agreement_id,
+                    agreement_version=self.agreement_version,
+                    request_fields=self._fields.get(d.request_id, {}),
+                    disclosed=row["disclosed"]))
+        self._save(stored, events, accounting)
 
     def _respond(self) -> tuple[dict[str, int], dict[str, int]]:
         decisions = self.store.decisions_for_batch(batch_id=self.batch_id)
@@ -327,6 +343,7 @@ class BatchRun:
     def run(self) -> BatchResult:
         with self._timed("intake"):
             rows = self._intake()
+        self._fields = {r.request_id: r.fields for r in rows}
         done = self.store.decided_request_ids(batch_id=self.batch_id)
         todo = [r for r in rows if r.request_id not in done]
         if todo:
@@ -337,6 +354,9 @@ class BatchRun:
             codes, reasons = self._respond()
         self.audit.append([self._event("batch.completed", details={
             "codes": codes, "seconds": {k: round(v, 2) for k, v in self.seconds.items()}})])
+        if self.signer is not None:
+            TransparencyLog(self.store).checkpoint(self.signer,
+                                                   reason=f"batch.completed {self.batch_id}")
         batch = self.store.get_batch(batch_id=self.batch_id)
         if batch is not None and batch["status"] != "done":
             self.store.set_batch_status(batch_id=self.batch_id, status="done",

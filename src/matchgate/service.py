@@ -8,6 +8,7 @@ from pathlib import Path
 
 from matchgate.agreement import Agreement, load_agreement
 from matchgate.audit import AuditEvent, AuditLog, ChainReport
+from matchgate.audit.tlog import Signer
 from matchgate.errors import InputError
 from matchgate.intake import load_manifest
 from matchgate.match.engine import MatchEngine, make_engine
@@ -66,7 +67,8 @@ class Services:
                        store=self.store, engine=lambda: self.engine,
                        responses_path=responses_path,
                        decisions_path=decisions_path, actor=self.actor, reporter=reporter,
-                       chunk_size=self.settings.batch_chunk)
+                       chunk_size=self.settings.batch_chunk,
+                       signer=Signer.from_settings(self.settings))
         return run.run()
 
     def verify_audit(self) -> ChainReport:

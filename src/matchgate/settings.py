@@ -21,6 +21,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the operational store (default: SQLite in home)")
     match_store: Path | None = Field(
         default=None, description="DuckDB file of the master store (default: home/master.duckdb)")
+    signing_key: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs the audit log's checkpoints (default: "
+                    "home/checkpoint-signing.key, made on first use; the public key sits beside "
+                    "it with suffix .pub)")
+    log_origin: str = Field(
+        default="matchgate.custodian/audit-log",
+        description="name of the audit log in its signed checkpoints (no spaces)")
 
     engine: Literal["duckdb", "spark"] = Field(
         default="duckdb",
@@ -52,6 +60,9 @@ class Settings(BaseSettings):
 
     def resolved_match_store(self) -> Path:
         return self.match_store or self.home / "master.duckdb"
+
+    def resolved_signing_key(self) -> Path:
+        return self.signing_key or self.home / "checkpoint-signing.key"
 
     def ensure_home(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)

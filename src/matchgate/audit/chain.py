@@ -76,14 +76,7 @@ class AuditLog:
             return seq
 
     def _lock_head(self, conn: Connection) -> Head:
-        query = select(AUDIT_HEAD.c.last_seq, AUDIT_HEAD.c.last_hash).where(AUDIT_HEAD.c.id == 1)
-        if self.store.dialect == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
-        if row is None:
-            raise StoreError("the audit log's head row is missing: the store is damaged",
-                             hint="run `matchgate audit verify` and restore from a backup")
-        return Head(int(row.last_seq), row.last_hash)
+        return lock_head(conn)
 
     # -- reading and verifying -----------------------------------------------------------------
 
@@ -106,7 +99,20 @@ class AuditLog:
             head_row = conn.execute(
                 select(AUDIT_HEAD.c.last_seq, AUDIT_HEAD.c.last_hash)).first()
             head = Head(int(head_row[0]), head_row[1]) if head_row is not None else None
-            return check_chain(_stream(conn), events=events, head=head)
+            return check_chain(stream_events(conn), events=events, head=head)
+
+
+def lock_head(conn: Connection) -> Head:
+    """Read the chain head inside a writing transaction, holding the log's write lock (the
+    transaction's BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL)."""
+    query = select(AUDIT_HEAD.c.last_seq, AUDIT_HEAD.c.last_hash).where(AUDIT_HEAD.c.id == 1)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise StoreError("the audit log's head row is missing: the store is damaged",
+                         hint="run `matchgate audit verify` and restore from a backup")
+    return Head(int(row.last_seq), row.last_hash)
 
 
 def _chunks(items: Sequence[AuditEvent], size: int) -> Iterator[Sequence[AuditEvent]]:
@@ -126,7 +132,7 @@ def _row(event: AuditEvent, seq: int, ts: str, prev_hash: str) -> dict[str, Any]
     return row
 
 
-def _stream(conn: Connection) -> Iterator[dict[str, Any]]:
+def stream_events(conn: Connection) -> Iterator[dict[str, Any]]:
     query = select(*(AUDIT_EVENTS.c[name] for name in COLUMNS)).order_by(AUDIT_EVENTS.c.seq)
     result = conn.execution_options(yield_per=5_000).execute(query)
     for values in result:

@@ -1,31 +1,100 @@
-"""CLI commands: audit (`matchgate audit verify`)."""
+"""CLI commands: `matchgate audit verify | checkpoint | export`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from matchgate.audit import AuditLog
+from matchgate.audit.export import export_log
+from matchgate.audit.offline import verify_export
+from matchgate.audit.tlog import Signer, TransparencyLog
+from matchgate.errors import InputError
 from matchgate.settings import Settings
 from matchgate.store import Store
+from matchgate.transparency import load_public_key, public_key_path
 
-audit_app = typer.Typer(help="The audit log: check that no event was changed, removed or moved.",
+audit_app = typer.Typer(help="The audit log: check that no event was changed, removed or moved; "
+                             "sign checkpoints; export it for oversight.",
                         no_args_is_help=True)
+
+DatabaseOption = Annotated[str | None, typer.Option(
+    "--database", help="URL of the operational store (default: MATCHGATE_DATABASE_URL, "
+                       "or the SQLite file in MATCHGATE_HOME)")]
+
+
+def _url(database: str | None) -> str:
+    return database or Settings().resolved_database_url()
 
 
 @audit_app.command("verify")
 def verify(
-    database: Annotated[str | None, typer.Option(
-        "--database", help="URL of the operational store (default: MATCHGATE_DATABASE_URL, "
-                           "or the SQLite file in MATCHGATE_HOME)")] = None,
+    database: DatabaseOption = None,
+    export: Annotated[Path | None, typer.Option(
+        "--export", help="Verify this audit export instead of the store (no store needed).")]
+    = None,
+    public_key: Annotated[Path | None, typer.Option(
+        "--public-key", help="The custodian's public key (PEM) that signs checkpoints; needed "
+                             "with --export.")] = None,
+    event: Annotated[int | None, typer.Option(
+        "--event", help="With --export: also prove that the event with this seq is included "
+                        "in the latest checkpoint covering it.")] = None,
 ) -> None:
-    """Recompute the audit log's hash chain; exit 0 if intact, 4 where it breaks."""
-    url = database or Settings().resolved_database_url()
-    with Store.open(url, create=False) as store:
-        report = AuditLog(store).verify()
-    typer.echo(report.summary())
-    report.raise_if_broken()
+    """Recompute the audit log's hash chain; exit 0 if intact, 4 where it breaks.
+
+    With --export FILE --public-key KEY, verify an export on its own: the chain, every
+    checkpoint's signature and Merkle root, consistency between successive checkpoints, and
+    (with --event SEQ) the inclusion of one event. Every failure is listed.
+    """
+    if export is None:
+        if public_key is not None or event is not None:
+            raise InputError("--public-key and --event go with --export FILE")
+        with Store.open(_url(database), create=False) as store:
+            report = AuditLog(store).verify()
+        typer.echo(report.summary())
+        report.raise_if_broken()
+        return
+    if public_key is None:
+        raise InputError("verifying an export needs the custodian's public key: --public-key "
+                         "FILE")
+    result = verify_export(export, load_public_key(public_key), event_seq=event)
+    typer.echo(result.summary())
+    if result.inclusion is not None:
+        inc = result.inclusion
+        typer.echo(f"inclusion proof of event {inc.seq} in the tree of {inc.tree_size}:")
+        for h in inc.proof:
+            typer.echo(f"  {h.hex()}")
+    result.raise_if_failed()
+
+
+@audit_app.command("checkpoint")
+def checkpoint(database: DatabaseOption = None) -> None:
+    """Sign a checkpoint over every audit event so far (MATCHGATE_SIGNING_KEY signs it)."""
+    settings = Settings()
+    signer = Signer.from_settings(settings)
+    with Store.open(_url(database)) as store:
+        cp = TransparencyLog(store).checkpoint(signer, reason="on demand")
+    typer.echo(f"checkpoint {cp.id}: {cp.tree_size} events, root {cp.root.hex()}")
+    typer.echo(cp.note, nl=False)
+
+
+@audit_app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="The export file (JSON Lines).")],
+    database: DatabaseOption = None,
+) -> None:
+    """Sign a fresh checkpoint, then write every event and checkpoint to one file."""
+    settings = Settings()
+    signer = Signer.from_settings(settings)
+    with Store.open(_url(database)) as store:
+        TransparencyLog(store).checkpoint(signer, reason="export")
+        summary = export_log(store, out, origin=signer.origin)
+    typer.echo(f"{summary.events} events and {summary.checkpoints} checkpoints written to "
+               f"{summary.path}")
+    typer.echo("verify it with: matchgate audit verify --export "
+               f"{summary.path} --public-key {public_key_path(settings.resolved_signing_key())}")
 
 
 def register(app: typer.Typer) -> None:

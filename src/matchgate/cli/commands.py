@@ -5,13 +5,17 @@ from __future__ import annotations
 import typer
 
 from matchgate.cli import (
+    accounting_cmd,
     agreement_cmd,
     audit_cmd,
     demo_cmd,
     generate_cmd,
+    incident_cmd,
     lookup_cmd,
     master_cmd,
     model_cmd,
+    report_cmd,
+    retention_cmd,
     service_cmd,
     verify_cmd,
 )
@@ -19,5 +23,6 @@ from matchgate.cli import (
 
 def register(app: typer.Typer) -> None:
     for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, lookup_cmd,
-                   audit_cmd, demo_cmd, service_cmd):
+                   audit_cmd, demo_cmd, accounting_cmd, retention_cmd, report_cmd, incident_cmd,
+                   service_cmd):
         module.register(app)

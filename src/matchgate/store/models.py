@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -246,6 +247,76 @@ class Review(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class CheckpointRow(Base):
+    """A signed checkpoint over the first tree_size audit events (append-only); right_edge is
+    the tree's compact range (hex roots of its perfect subtrees) so the next one extends it."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (Index("ix_checkpoints_tree_size", "tree_size"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    right_edge: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DisclosureAccountingRow(Base):
+    """One row per disclosure (26 U.S.C. 6103(p)(3)); only incident_id may ever change."""
+
+    __tablename__ = "disclosure_accounting"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "request_id", name="uq_disclosure_accounting_request"),
+        Index("ix_disclosure_accounting_tin", "taxpayer_tin"),
+        Index("ix_disclosure_accounting_disclosed_at", "disclosed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    taxpayer_tin: Mapped[str] = mapped_column(String(16))
+    disclosed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recipient_agency: Mapped[str] = mapped_column(String(256))
+    legal_basis: Mapped[str] = mapped_column(String(64))
+    statutory_authority: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    purpose: Mapped[str | None] = mapped_column(Text, nullable=True)
+    request_id: Mapped[str] = mapped_column(String(256))
+    batch_id: Mapped[str] = mapped_column(String(128))
+    agreement_id: Mapped[str] = mapped_column(String(128))
+    agreement_version: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[str] = mapped_column(String(256))
+    disclosed_fields: Mapped[str] = mapped_column(String(256))
+    incident_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class IncidentRow(Base):
+    """A disclosure flagged as suspected improper (append-only)."""
+
+    __tablename__ = "incidents"
+
+    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(128))
+    request_id: Mapped[str] = mapped_column(String(256))
+    accounting_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    flagged_by: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(64))
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    report_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RetentionPurge(Base):
+    """What retention purged: one row per batch and kind of data (append-only)."""
+
+    __tablename__ = "retention_purges"
+
+    batch_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    purged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 BATCHES = cast(Table, Batch.__table__)
 REQUESTS = cast(Table, Request.__table__)
 DECISIONS = cast(Table, Decision.__table__)
@@ -257,3 +328,7 @@ USERS = cast(Table, User.__table__)
 API_TOKENS = cast(Table, ApiToken.__table__)
 BATCH_JOBS = cast(Table, BatchJob.__table__)
 REVIEWS = cast(Table, Review.__table__)
+CHECKPOINTS = cast(Table, CheckpointRow.__table__)
+DISCLOSURE_ACCOUNTING = cast(Table, DisclosureAccountingRow.__table__)
+INCIDENTS = cast(Table, IncidentRow.__table__)
+RETENTION_PURGES = cast(Table, RetentionPurge.__table__)

@@ -10,7 +10,7 @@ that fails leaves nothing behind.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
+from matchgate.accounting import repo as accounting_repo
 from matchgate.errors import StoreError
 from matchgate.store import batches, migrate
 from matchgate.store import decisions as decision_repo
@@ -198,11 +199,15 @@ class Store:
 
     # -- decisions -----------------------------------------------------------------------------
 
-    def record_decisions(self, *, batch_id: str, decisions: list[dict[str, Any]]) -> None:
+    def record_decisions(self, *, batch_id: str, decisions: list[dict[str, Any]],
+                         accounting: Sequence[dict[str, Any]] = ()) -> None:
         """Store one decision per request; a request already decided is a StoreConflict and
-        nothing of the call is written (see matchgate.store.decisions)."""
+        nothing of the call is written (see matchgate.store.decisions). The accounting records
+        of the disclosures among them (matchgate.accounting) are written in the same
+        transaction, dated with the decisions' time."""
         with self.writing() as conn:
             decision_repo.record_decisions(conn, batch_id=batch_id, decisions=decisions)
+            accounting_repo.insert_records(conn, batch_id=batch_id, records=accounting)
 
     def decided_request_ids(self, *, batch_id: str) -> set[str]:
         with self.reading() as conn:
