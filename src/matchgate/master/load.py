@@ -38,6 +38,7 @@ from matchgate.standardize import standardize_table
 Progress = Callable[[str, float], None]
 
 BATCH_ROWS = 100_000
+LOAD_MEMORY_LIMIT = "4GB"
 FIRST_TAX_YEAR = 1913  # the first year of the federal income tax
 REJECT_REASONS: dict[str, str] = {
     "invalid_tin": "the TIN is not a valid SSN or ITIN",
@@ -228,7 +229,7 @@ def _insert_parts(con: duckdb.DuckDBPyConnection, parts: str) -> None:
     con.execute(f"INSERT INTO master_history (row_id, tin_type, {raw_cols}, tax_year, "
                 f"{', '.join(STD_COLUMNS)}) SELECT row_id, derived_tin_type, {raw_cols}, "
                 f"CAST(year AS INTEGER), {', '.join(STD_COLUMNS)} FROM {source} "
-                f"WHERE reasons = '' ORDER BY row_id").fetchall()
+                f"WHERE reasons = ''").fetchall()
     con.execute(f"INSERT INTO master_rejects (source_row, reason, reasons, tin_type, "
                 f"{raw_cols}, tax_year) SELECT row_id, split_part(reasons, ';', 1), reasons, "
                 f"tin_type, {raw_cols}, tax_year FROM {source} WHERE reasons <> ''"
@@ -333,7 +334,9 @@ def _build(source: Path, tmp: Path, report: Progress, workers: int
     parts.mkdir()
     try:
         rows = _standardize_parts(source, parts, report, workers)
-        con = duckdb.connect(str(tmp))
+        # the parts are read in file order (DuckDB preserves insertion order), so no sort is
+        # needed; the memory limit makes the taxpayers table spill rather than grow
+        con = duckdb.connect(str(tmp), config={"memory_limit": LOAD_MEMORY_LIMIT})
         try:
             report("index", 0.0)
             _create_tables(con)
