@@ -159,7 +159,12 @@ async def _sign_in(request: Request, _exc: Exception) -> Response:
     return RedirectResponse("/web/login", status_code=303)
 
 
+def _front_door() -> Response:
+    return RedirectResponse("/web/login", status_code=307)
+
+
 def install(app: FastAPI) -> None:
+    app.add_api_route("/", _front_door, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_exception_handler(SignInRequired, _sign_in)
     app.include_router(router)
