@@ -1,4 +1,5 @@
-"""Print the README's tables from the benchmark results: `python -m bench.tables accuracy`."""
+"""Print the README's tables from the benchmark results: `python -m bench.tables accuracy` (or
+`scale`)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,30 @@ def accuracy_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def scale_table(data: dict[str, Any]) -> str:
+    m = data["machine"]
+    lines = [
+        f"{m['cpus']} cores, {m['memory_gib']} GiB, Python {m['python']}. Wall time of the whole "
+        "command (subprocess), peak memory of its process tree.",
+        "",
+        "| master (taxpayers / rows) | batch | master load | verify | verify stages (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in data["runs"]:
+        v, ld = r["verify"], r["load"]
+        stages = ", ".join(f"{k} {t:.0f}" for k, t in sorted(v["stages"].items(),
+                                                               key=lambda kv: -kv[1]))
+        lines.append(
+            f"| {r['taxpayers']:,} / {ld['history_rows']:,} | {r['batch']:,} | "
+            f"{ld['seconds']:.0f} s ({ld['peak_rss_mib'] / 1024:.1f} GiB) | "
+            f"{v['seconds']:.0f} s ({v['peak_rss_mib'] / 1024:.1f} GiB) | {stages} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     which = sys.argv[1] if len(sys.argv) > 1 else "accuracy"
     data = json.loads((RESULTS / f"{which}.json").read_text(encoding="utf-8"))
-    print({"accuracy": accuracy_table}[which](data))
+    print({"accuracy": accuracy_table, "scale": scale_table}[which](data))
 
 
 if __name__ == "__main__":

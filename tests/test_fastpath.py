@@ -96,13 +96,21 @@ def test_cli_lookup_answers_and_is_audited(sample: tuple[Path, list[RequestRow]]
             "SELECT first_name, last_name, date_of_birth, last_street, last_city, last_state, "
             "last_zip FROM taxpayers ORDER BY tin LIMIT 1").fetchall()[0]
     register(app)
-    result = CliRunner().invoke(app, [
-        "lookup", "--agreement", "IE-TAX-2025-001", "--home", str(home), "--first", first,
-        "--last", last, "--dob", dob, "--street", street, "--city", city, "--state", state,
-        "--zip", zip_code])
+    person = ["--home", str(home), "--manifest", str(example_path("manifest.toml")),
+              "--first", first, "--last", last, "--dob", dob, "--street", street, "--city", city,
+              "--state", state, "--zip", zip_code]
+    legal = ["--tax-periods", "2022;2023", "--statutory-authority", "8 U.S.C. 1253(a)(1)",
+             "--reason", "Final order of removal in case A123456789; address needed to locate "
+             "the subject.", "--case-number", "A123456789", "--order-date", "2020-01-02"]
+    # without the elements its legal basis requires, nothing is looked up
+    refused = CliRunner().invoke(app, ["lookup", *person])
+    assert refused.exit_code == 0, refused.output
+    assert "REJECTED_INSUFFICIENT" in refused.output and "VERIFIED" not in refused.output
+    result = CliRunner().invoke(app, ["lookup", *person, *legal])
     assert result.exit_code == 0, result.output
     assert "VERIFIED" in result.output and "match_single" in result.output
     with sqlite3.connect(home / "matchgate.sqlite") as con:
         details = con.execute("SELECT details FROM audit_events WHERE event_type = "
-                              "'request.lookup'").fetchall()
-    assert len(details) == 1 and "taxpayer" in details[0][0]
+                              "'request.lookup' ORDER BY seq").fetchall()
+    assert len(details) == 2 and "taxpayer" in details[1][0]
+    assert "taxpayer" not in details[0][0]
