@@ -40,6 +40,8 @@ def test_each_kind_is_purged_in_its_time_and_once(ran: RanBatch) -> None:
             "candidates": retention.candidates_days}
     accounted = accounting_count(ran)
     assert accounted > 0
+    before = store.decisions_for_batch(batch_id=batch_id)
+    assert any(len(d["evidence"].get("candidates", [])) >= 2 for d in before)
     purged: list[str] = []
     for n in sorted(set(days.values())):
         assert run_retention(store, today=received + timedelta(days=n - 1)) == []
@@ -49,6 +51,8 @@ def test_each_kind_is_purged_in_its_time_and_once(ran: RanBatch) -> None:
         purged += [p.kind for p in now]
         decisions = store.decisions_for_batch(batch_id=batch_id)
         assert all(d["evidence"] == {} for d in decisions) == ("candidates" in purged)
+        assert any("candidates" in d["evidence"] for d in decisions) \
+            == ("candidates" not in purged)
         assert all(d["matched_tin"] is None and d["disclosed"] == {}
                    for d in decisions) == ("responses" in purged)
         payloads = [r["payload"] for r in store.requests_for_batch(batch_id=batch_id)]

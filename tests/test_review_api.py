@@ -3,6 +3,8 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +20,8 @@ from matchgate.audit import AuditLog
 from matchgate.examples import example_path
 from matchgate.master.generate import GenerateReport, generate
 from matchgate.master.load import load_master
+from matchgate.master.store import open_master
+from matchgate.review.lookup import taxpayer
 from matchgate.store import StoreConflict, jobs
 from matchgate.store import reviews as repo
 
@@ -76,6 +80,81 @@ def test_review_page_sets_request_beside_candidate_with_evidence(world: World) -
     assert view["evidence"] and all("match_weight" in e for e in view["evidence"])
     assert any(f["candidate"] for f in view["fields"])
     assert "matched_tin" not in view
+
+
+HOUSEHOLDS = """
+SELECT DISTINCT a.tin, a.first_name, a.last_name, CAST(a.date_of_birth AS VARCHAR),
+       a.last_street, a.last_city, a.last_state, a.last_zip
+FROM taxpayers a JOIN taxpayers b
+  ON a.last_name = b.last_name AND a.last_street = b.last_street AND a.last_zip = b.last_zip
+ AND a.tin <> b.tin AND a.date_of_birth IS NOT NULL AND a.date_of_birth <> b.date_of_birth
+ AND upper(substr(a.first_name, 1, 1)) = upper(substr(b.first_name, 1, 1))
+ORDER BY a.tin LIMIT 8"""
+
+
+def household_batch(world: World) -> str:
+    """A batch of requests naming a member of a household by the given name's initial, the
+    surname, the date of birth and the address: another member with that initial fits too
+    (a candidate), the date of birth singles out the best one, and the initial alone sends it
+    to review."""
+    with open_master(world.settings.match_store) as master:
+        cur = master.cursor()
+        pairs = cur.execute(HOUSEHOLDS).fetchall()
+        cur.close()
+    with world.population.requests_path.open(newline="") as f:
+        template = next(csv.DictReader(f))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(template))
+    writer.writeheader()
+    for n, (_, first, last, dob, street, city, state, zip_) in enumerate(pairs):
+        writer.writerow(template | {
+            "request_id": f"H{n:04d}", "first_name": first[0], "middle_name": "",
+            "last_name": last, "suffix": "", "date_of_birth": dob[:10], "tin": "",
+            "street": street,
+            "unit": "", "city": city, "state": state, "zip": zip_})
+    status, body = world.submit(content=out.getvalue().encode())
+    assert status == 202, body
+    assert world.worker().run_once() == body["batch_id"]
+    return str(body["batch_id"])
+
+
+def test_review_shows_the_request_beside_each_candidate_considered(world: World) -> None:
+    batch_id = household_batch(world)
+    decisions = world.services.store.decisions_for_batch(batch_id=batch_id)
+    several = [d for d in decisions if d["code"] == "PENDING_REVIEW"
+               and len((d["evidence"] or {}).get("candidates", [])) >= 2]
+    assert several, [(d["code"], d["reason"]) for d in decisions]
+    d = several[0]
+    stored = d["evidence"]["candidates"]
+    assert len(stored) <= 5 and stored[0]["tin"] == d["matched_tin"]
+    assert [c["match_probability"] for c in stored] == sorted(
+        (c["match_probability"] for c in stored), reverse=True)
+    r = world.client.get(f"/api/v1/reviews/{batch_id}/{d['request_id']}",
+                         headers=world.auth("reviewer"))
+    assert r.status_code == 200
+    view = r.json()
+    shown = view["candidates"]
+    assert [c["rank"] for c in shown] == list(range(1, len(stored) + 1))
+    assert [c["tin_last4"] for c in shown] == [c["tin"][-4:] for c in stored]
+    assert [c["match_probability"] for c in shown] == [c["match_probability"] for c in stored]
+    first, second = shown[0], shown[1]
+    assert first["fields"] == view["fields"] and first["evidence"] == view["evidence"]
+    records = {c["tin"]: taxpayer(world.settings.match_store, c["tin"]) for c in stored[:2]}
+    for c, tin in ((first, stored[0]["tin"]), (second, stored[1]["tin"])):
+        by_field = {f["field"]: f for f in c["fields"]}
+        assert by_field["last_name"]["candidate"] == records[tin]["last_name"]
+        assert {e["comparison"] for e in c["evidence"]} \
+            == set(stored[c["rank"] - 1]["match_weights"])
+    assert first["fields"] != second["fields"] or first["evidence"] != second["evidence"]
+    assert not any(len(c["tin_last4"]) > 4 for c in shown)
+    assert all(tin not in r.text for tin in records)
+    sign_in(world, "reviewer")
+    page = world.client.get(f"/web/reviews/{batch_id}/{d['request_id']}")
+    assert page.status_code == 200
+    for c in shown:
+        assert f"TIN …{c['tin_last4']}" in page.text
+    assert page.text.count('class="waterfall"') == len(shown)
+    world.client.cookies.clear()
 
 
 def test_two_reviewers_cannot_decide_the_same_item(world: World) -> None:

@@ -233,13 +233,16 @@ class BatchRun:
 
     # -- recording ---------------------------------------------------------------------------
     def _stored(self, request_id: str, code: Code, reason: str, *, detail: str | None = None,
-                decision: Decision | None = None) -> dict[str, Any]:
+                decision: Decision | None = None,
+                considered: Sequence[Candidate] = ()) -> dict[str, Any]:
         best = decision.best if decision else None
         disclosed = disclosed_fields(code, best.last_address if best else None,
                                      self.disclosable)
         evidence: dict[str, Any] = {"detail": detail} if detail else {}
         if best is not None:
             evidence.update(best.evidence)
+        if considered:
+            evidence["candidates"] = considered_evidence(considered)
         return {
             "request_id": request_id, "code": code.value, "reason": reason,
             "matched_tin": decision.matched_tin if decision else None,
@@ -286,7 +289,8 @@ class BatchRun:
         accounting: list[dict[str, Any]] = []
         events = gated
         for d in decisions:
-            row = self._stored(d.request_id, d.code, d.reason, decision=d)
+            row = self._stored(d.request_id, d.code, d.reason, decision=d,
+                               considered=candidates.get(d.request_id, []))
             stored.append(row)
             events.append(self._event("request.matched", request_id=d.request_id, details={
                 "candidates": len(candidates.get(d.request_id, []))}))
@@ -377,6 +381,17 @@ def requests_table(rows: Sequence[RequestRow]) -> pa.Table:
 def standardize_requests(rows: Sequence[RequestRow]) -> pa.Table:
     """request_id and every STD_COLUMNS column, as strings."""
     return standardize_table(requests_table(rows)).select(["request_id", *STD_COLUMNS])
+
+
+def considered_evidence(candidates: Sequence[Candidate], limit: int = 5
+                        ) -> list[dict[str, Any]]:
+    """The candidates a decision considered, best first (at most `limit`), each with its TIN,
+    scores and per-comparison match weights and gamma levels (for the review page)."""
+    ranked = sorted(candidates, key=lambda c: (-c.match_probability, -c.match_weight, c.tin))
+    return [{"tin": c.tin, "match_probability": c.match_probability,
+             "match_weight": c.match_weight,
+             "match_weights": dict(c.evidence.get("match_weights", {})),
+             "gamma": dict(c.evidence.get("gamma", {}))} for c in ranked[:limit]]
 
 
 def candidate_from_row(row: dict[str, Any]) -> Candidate:

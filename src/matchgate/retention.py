@@ -5,7 +5,8 @@ agreement version the batch ran under, counted in days from the day the batch wa
 - `requests` (retention.requests_days): the request payloads (names, addresses, case details);
 - `responses` (retention.responses_days): what was disclosed and the matched TIN of each decision
   (the code, the reason and the score stay, so oversight statistics remain possible);
-- `candidates` (retention.candidates_days): the match evidence of each decision.
+- `candidates` (retention.candidates_days): the match evidence of each decision (the best
+  candidate's and the list of every candidate considered, with their TINs).
 Audit events and the accounting of disclosures are never purged. Each purge is recorded in
 retention_purges (so it is done once) and logged as a `retention.purged` audit event.
 """

@@ -39,7 +39,8 @@ def review_queue(request: Request, user: CurrentUser,
 @router.get("/{batch_id}/{request_id}", response_model=ReviewDetail, responses=errors(404))
 def review_item(batch_id: str, request_id: str, request: Request,
                 user: CurrentUser) -> ReviewDetail:
-    """The request beside the candidate, field by field, with the per-field evidence."""
+    """The request beside each candidate considered (best first), field by field, with the
+    per-field evidence of each."""
     return ReviewDetail(**queue_of(request).view(batch_id=batch_id, request_id=request_id))
 
 

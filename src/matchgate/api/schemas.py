@@ -104,6 +104,17 @@ class Evidence(BaseModel):
     gamma: int | None
 
 
+class CandidateView(BaseModel):
+    """One candidate the match considered, beside the request (rank 1 is the best)."""
+
+    rank: int
+    tin_last4: str
+    match_probability: float | None
+    match_weight: float | None
+    fields: list[FieldPair]
+    evidence: list[Evidence]
+
+
 class ReviewDetail(BaseModel):
     batch_id: str
     request_id: str
@@ -118,6 +129,8 @@ class ReviewDetail(BaseModel):
     candidate_tin_last4: str | None
     fields: list[FieldPair]
     evidence: list[Evidence]
+    candidates: list[CandidateView] = Field(
+        description="each candidate considered, best first (at most five), beside the request")
 
 
 class ReviewDecision(BaseModel):

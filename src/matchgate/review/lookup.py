@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,19 @@ def taxpayer(master_path: Path, tin: str) -> dict[str, Any] | None:
     if not rows:
         return None
     return dict(zip(CANDIDATE_FIELDS, rows[0], strict=True))
+
+
+def taxpayers(master_path: Path, tins: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The latest records of several taxpayers by TIN (those the master store holds)."""
+    if not tins:
+        return {}
+    marks = ", ".join("?" for _ in tins)
+    with open_master(master_path) as master:
+        cur = master.cursor()
+        rows = cur.execute(f"SELECT tin, {', '.join(CANDIDATE_FIELDS)} FROM taxpayers "
+                           f"WHERE tin IN ({marks})", list(tins)).fetchall()
+        cur.close()
+    return {row[0]: dict(zip(CANDIDATE_FIELDS, row[1:], strict=True)) for row in rows}
 
 
 def address_is_last_known(request: Mapping[str, str | None],

@@ -10,17 +10,12 @@ from typing import Any
 from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
 from matchgate.errors import InputError
-from matchgate.review.lookup import address_is_last_known, taxpayer
+from matchgate.review.lookup import address_is_last_known, taxpayer, taxpayers
 from matchgate.review.outcome import OUTCOMES, released_answer
+from matchgate.review.sidebyside import candidate_views, considered, field_pairs
 from matchgate.store import Store, StoreNotFound
 from matchgate.store import reviews as repo
 from matchgate.users import User
-
-#: candidate fields set beside the request's, for the side-by-side view
-COMPARED = (("first_name", "first_name"), ("middle_name", "middle_name"),
-            ("last_name", "last_name"), ("suffix", "suffix"), ("date_of_birth", "date_of_birth"),
-            ("street", "last_street"), ("unit", "last_unit"), ("city", "last_city"),
-            ("state", "last_state"), ("zip", "last_zip"))
 
 
 @dataclass
@@ -48,18 +43,15 @@ class ReviewQueue:
         return until
 
     def view(self, *, batch_id: str, request_id: str) -> dict[str, Any]:
-        """The request beside its best candidate, field by field, with the model's evidence."""
+        """The request beside each candidate considered (best first), field by field, with the
+        model's evidence; `fields` and `evidence` repeat the best candidate's."""
         item = repo.review_item(self.store, batch_id=batch_id, request_id=request_id)
         request = self._request(batch_id, request_id)
-        candidate = taxpayer(self.master_path, item["matched_tin"]) if item["matched_tin"] \
-            else None
-        fields = [{"field": mine, "request": request.get(mine),
-                   "candidate": None if candidate is None else candidate.get(theirs),
-                   "differs": candidate is not None and _norm(request.get(mine))
-                   != _norm(candidate.get(theirs))} for mine, theirs in COMPARED]
-        evidence = item.get("evidence") or {}
-        weights = evidence.get("match_weights", {})
-        gammas = evidence.get("gamma", {})
+        listed = considered(item["matched_tin"], item["match_probability"],
+                            item.get("evidence") or {})
+        records = taxpayers(self.master_path, [str(c["tin"]) for c in listed])
+        candidates = candidate_views(request, listed, records)
+        best = candidates[0] if candidates else None
         return {
             "batch_id": batch_id, "request_id": request_id, "reason": item["reason"],
             "match_probability": item["match_probability"],
@@ -67,10 +59,10 @@ class ReviewQueue:
             "claimed_by": item["claimed_by"], "claim_until": item["claim_until"],
             "outcome": item["outcome"], "review_reason": item["review_reason"],
             "reviewer": item["reviewer"],
-            "candidate_tin_last4": (item["matched_tin"] or "")[-4:] or None,
-            "fields": fields,
-            "evidence": [{"comparison": k, "match_weight": weights[k],
-                          "gamma": gammas.get(k)} for k in weights],
+            "candidate_tin_last4": best["tin_last4"] if best else None,
+            "fields": best["fields"] if best else field_pairs(request, None),
+            "evidence": best["evidence"] if best else [],
+            "candidates": candidates,
         }
 
     def _request(self, batch_id: str, request_id: str) -> dict[str, Any]:
@@ -127,10 +119,6 @@ class ReviewQueue:
             raise StoreNotFound(f"agreement {batch['agreement_id']!r} version "
                                 f"{batch['agreement_version']} is not in the store")
         return Agreement.from_toml_text(text, source=f"agreement {batch['agreement_id']}")
-
-
-def _norm(value: object) -> str:
-    return " ".join(str(value or "").upper().split())
 
 
 def _last_address(candidate: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -99,7 +99,8 @@ def web_review(request: Request, batch_id: str, request_id: str, user: WebUser,
     following = [i for i in items if (i["batch_id"], i["request_id"]) != (batch_id, request_id)]
     nxt = f"/web/reviews/{following[0]['batch_id']}/{following[0]['request_id']}" \
         if following else "/web/reviews"
-    top = max((abs(e["match_weight"] or 0) for e in view["evidence"]), default=1) or 1
+    top = max((abs(e["match_weight"] or 0) for c in view["candidates"] for e in c["evidence"]),
+              default=1) or 1
     return page(request, "review.html", user, v=view, next_url=nxt, top=top, message=message,
                 can_decide=user.role in ACCESS["web_decide"])
 
