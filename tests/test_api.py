@@ -156,8 +156,28 @@ def test_bad_uploads_get_their_own_4xx(world: World) -> None:
         "manifest": ("manifest.toml", world.population.manifest_path.read_bytes(), "a/b")})
     assert r.status_code == 400 and r.json()["code"] == "invalid_input"
     r = world.client.post("/api/v1/batches", headers=world.auth("requester"),
-                          content=b"{}", )
-    assert r.status_code == 422 and r.json()["field"]
+                          files={"file": ("requests.csv", b"x", "text/csv")})
+    assert r.status_code == 422 and r.json()["field"] == "manifest"
+
+
+def test_an_upload_that_is_not_multipart_is_415(world: World) -> None:
+    url = "/api/v1/batches"
+    tries = [({"Content-Type": "application/json"}, b'{"file": "x"}'),
+             ({"Content-Type": "application/x-www-form-urlencoded"}, b"file=x&manifest=y"),
+             ({"Content-Type": "text/csv"}, world.population.requests_path.read_bytes()),
+             ({}, b"{}")]
+    for headers, content in tries:
+        r = world.client.post(url, headers=world.auth("requester") | headers, content=content)
+        assert r.status_code == 415, (headers, r.text)
+        body = r.json()
+        assert body["code"] == "unsupported_media_type" and body["field"] == "content-type"
+        assert "multipart/form-data" in body["message"]
+    anonymous = world.client.post(url, headers={"Content-Type": "application/json"},
+                                  content=b"{}")
+    assert anonymous.status_code == 401
+    declared = world.client.get("/openapi.json").json()["paths"][url]["post"]["responses"]
+    assert declared["415"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ErrorBody")
 
 
 def test_oversized_upload_is_413(world: World, tmp_path: Path) -> None:

@@ -6,11 +6,11 @@ import csv
 import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Header, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Request, Response, UploadFile
 
 from matchgate.api import batch_ops
 from matchgate.api.access import CurrentUser, ServicesDep, SettingsDep, visible_job
-from matchgate.api.errors import PayloadTooLarge, errors
+from matchgate.api.errors import PayloadTooLarge, UnsupportedMediaType, errors
 from matchgate.api.schemas import (
     BatchStatus,
     BatchSummary,
@@ -21,7 +21,7 @@ from matchgate.api.schemas import (
     SingleRequest,
 )
 from matchgate.columns import REQUEST_COLUMNS
-from matchgate.errors import InputError
+from matchgate.errors import InputError, Problem
 from matchgate.respond import response_row
 from matchgate.service import Services
 from matchgate.store import jobs
@@ -37,15 +37,26 @@ async def read_limited(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
+def multipart_only(request: Request) -> None:
+    """An upload comes as multipart/form-data; any other content type is a 415 (checked before
+    the form is read, so the answer names the content type, not the missing parts)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        message = (f"an upload must be multipart/form-data (the request file and the manifest "
+                   f"as parts 'file' and 'manifest'), not {kind[:100] or 'no content type'}")
+        raise UnsupportedMediaType(message, problems=[Problem(message, field="content-type")])
+
+
 @router.get("/me", response_model=Me, responses=errors())
 def whoami(user: CurrentUser) -> Me:
     return Me(name=user.name, role=user.role, agency=user.agency)
 
 
 @router.post("/batches", response_model=BatchStatus, status_code=202,
-             responses={200: {"model": BatchStatus}, **errors(400, 404, 409, 413)})
+             responses={200: {"model": BatchStatus}, **errors(400, 404, 409, 413, 415)})
 async def submit_batch(
     user: CurrentUser, services: ServicesDep, settings: SettingsDep, response: Response,
+    _multipart: Annotated[None, Depends(multipart_only)],
     file: Annotated[UploadFile, File(description="the request file (CSV, JSONL, Parquet)")],
     manifest: Annotated[UploadFile, File(description="the batch manifest (TOML or JSON)")],
     idempotency_key: Annotated[str | None, Header(max_length=256)] = None,
