@@ -232,6 +232,13 @@ def test_approval_is_released_to_the_requester(world: World) -> None:
     kinds = Counter(e["event_type"] for e in AuditLog(world.services.store).read(limit=100000)
                     if e["request_id"] == item)
     assert kinds["disclosure"] == 1 and kinds["review.decided"] == 1
+    # 6103(p)(3): the approved disclosure is accounted for, approved by the reviewer
+    from matchgate.accounting.service import taxpayer_disclosures
+
+    tin = stored[item]["matched_tin"]
+    records = [a for a in taxpayer_disclosures(world.services.store, tin)
+               if a["request_id"] == item]
+    assert len(records) == 1 and records[0]["approved_by"] == "reviewer-1"
 
 
 def test_sign_off_gates_the_release(world: World, tmp_path: Path) -> None:
