@@ -349,3 +349,25 @@ def test_web_pages_sign_in_review_and_decide(world: World) -> None:
     assert audit.status_code == 200 and "chain intact" in audit.text
     assert "review.decided" in audit.text
     world.client.cookies.clear()
+
+
+def test_oversight_report_counts_review_outcomes_and_their_accounting(world: World) -> None:
+    from matchgate.reports.analysis import check_accounted, reviews
+    from matchgate.reports.facts import gather
+
+    item = queue(world)["items"][0]["request_id"]
+    base = f"/api/v1/reviews/{world.batch_id}/{item}"
+    world.client.post(f"{base}/claim", headers=world.auth("reviewer"))
+    r = world.client.post(f"{base}/decision", headers=world.auth("reviewer"),
+                          json={"outcome": "approved", "reason": "address history agrees"})
+    assert r.status_code == 200
+    data = gather(world.services.store, batch_id=world.batch_id)
+    table = reviews(data)
+    assert int(table["reviewer: approved"]) >= 1
+    assert "turnaround, median" in table
+    assert int(table["sent to review"]) >= int(table["still waiting"]) + 1
+    assert check_accounted(data).ok
+    # a review approval without its accounting record is caught
+    key = (world.batch_id, item)
+    data.accounted.pop(key)
+    assert not check_accounted(data).ok
