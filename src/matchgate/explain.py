@@ -140,7 +140,8 @@ def reason_sentence(reason: str | None) -> str:
 def account_lines(ex: Explanation) -> list[str]:
     """The plain-text account, one line per field."""
     lines = [f"request {ex.request_id} of batch {ex.batch_id}",
-             f"decision: {ex.code} ({ex.reason or 'no reason'}: {reason_sentence(ex.reason)})"]
+             f"decision: {ex.code}" + (f" ({ex.reason}: {reason_sentence(ex.reason)})"
+                                       if ex.reason else "")]
     if ex.rejected:
         lines.append("rejected before matching: nothing was looked up in the master file")
         if ex.detail:
