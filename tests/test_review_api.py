@@ -153,6 +153,13 @@ def test_approval_is_released_to_the_requester(world: World) -> None:
     kinds = Counter(e["event_type"] for e in AuditLog(world.services.store).read(limit=100000)
                     if e["request_id"] == item)
     assert kinds["disclosure"] == 1 and kinds["review.decided"] == 1
+    # 6103(p)(3): the approved disclosure is accounted for, approved by the reviewer
+    from matchgate.accounting.service import taxpayer_disclosures
+
+    tin = stored[item]["matched_tin"]
+    records = [a for a in taxpayer_disclosures(world.services.store, tin)
+               if a["request_id"] == item]
+    assert len(records) == 1 and records[0]["approved_by"] == "reviewer-1"
 
 
 def test_sign_off_gates_the_release(world: World, tmp_path: Path) -> None:
@@ -263,3 +270,25 @@ def test_web_pages_sign_in_review_and_decide(world: World) -> None:
     assert audit.status_code == 200 and "chain intact" in audit.text
     assert "review.decided" in audit.text
     world.client.cookies.clear()
+
+
+def test_oversight_report_counts_review_outcomes_and_their_accounting(world: World) -> None:
+    from matchgate.reports.analysis import check_accounted, reviews
+    from matchgate.reports.facts import gather
+
+    item = queue(world)["items"][0]["request_id"]
+    base = f"/api/v1/reviews/{world.batch_id}/{item}"
+    world.client.post(f"{base}/claim", headers=world.auth("reviewer"))
+    r = world.client.post(f"{base}/decision", headers=world.auth("reviewer"),
+                          json={"outcome": "approved", "reason": "address history agrees"})
+    assert r.status_code == 200
+    data = gather(world.services.store, batch_id=world.batch_id)
+    table = reviews(data)
+    assert int(table["reviewer: approved"]) >= 1
+    assert "turnaround, median" in table
+    assert int(table["sent to review"]) >= int(table["still waiting"]) + 1
+    assert check_accounted(data).ok
+    # a review approval without its accounting record is caught
+    key = (world.batch_id, item)
+    data.accounted.pop(key)
+    assert not check_accounted(data).ok

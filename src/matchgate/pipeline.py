@@ -44,6 +44,7 @@ from matchgate.progress import NullReporter, Reporter
 from matchgate.respond import (
     ADDRESS_FIELDS,
     decision_columns,
+    disclosable_under,
     disclosed_fields,
     response_columns,
     response_row,
@@ -123,8 +124,7 @@ class BatchRun:
     @property
     def disclosable(self) -> list[str]:
         """What ADDRESS_DIFFERS may disclose under the agreement (nothing unless it says so)."""
-        terms = self.agreement.disclosure
-        return list(terms.disclosable_fields) if terms.address_differs_discloses else []
+        return disclosable_under(self.agreement.disclosure)
 
     @property
     def engine(self) -> MatchEngine:

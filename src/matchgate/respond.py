@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from matchgate.codes import REASONS, Code
 from matchgate.columns import DECISION_COLUMNS, DISCLOSED_PREFIX, RESPONSE_COLUMNS
 
 ADDRESS_FIELDS: tuple[str, ...] = ("street", "unit", "city", "state", "zip")
 LAST_KNOWN_ADDRESS = "last_known_address"
+
+
+def disclosable_under(terms: Any) -> list[str]:
+    """What ADDRESS_DIFFERS may disclose under an agreement's disclosure terms (an
+    `Agreement.disclosure`): nothing unless the agreement says so."""
+    return list(terms.disclosable_fields) if terms.address_differs_discloses else []
 
 
 def disclosed_fields(code: Code, last_address: Mapping[str, object] | None,

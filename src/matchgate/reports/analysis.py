@@ -56,8 +56,16 @@ def check_gated(data: ReportData) -> Check:
     return Check("Every request gated", not ungated, detail)
 
 
+def _released_by_review(data: ReportData) -> set[tuple[str, str]]:
+    """Requests a reviewer approved: their released answer discloses."""
+    return {k for k, r in data.reviews.items()
+            if r.get("outcome") == "approved" and (r.get("released") or {}).get("code")
+            in DISCLOSING}
+
+
 def check_accounted(data: ReportData) -> Check:
-    disclosing = {_key(d) for d in data.decisions if d["code"] in DISCLOSING}
+    disclosing = ({_key(d) for d in data.decisions if d["code"] in DISCLOSING}
+                  | _released_by_review(data))
     missing = (disclosing | data.disclosure_events) - set(data.accounted)
     detail = (f"{len(disclosing):,} disclosure(s), each with its accounting record "
               "(6103(p)(3))" if not missing else
@@ -128,12 +136,22 @@ def scores(data: ReportData) -> list[float]:
             if d["match_probability"] is not None]
 
 
-def reviews(data: ReportData) -> dict[str, int]:
-    reviewed = Counter(d["code"] for d in data.decisions if d["decided_by"] != "matchgate")
-    return {"pending review": sum(d["code"] == Code.PENDING_REVIEW.value
-                                  for d in data.decisions),
-            "decided by a reviewer": sum(reviewed.values()),
-            **{f"reviewer: {c}": n for c, n in sorted(reviewed.items())}}
+def reviews(data: ReportData) -> dict[str, str]:
+    """Review outcomes and turnaround: from the machine's PENDING_REVIEW decision to the
+    reviewer's decision."""
+    in_band = [d for d in data.decisions if d["code"] == Code.PENDING_REVIEW.value]
+    decided = [(d, data.reviews[_key(d)]) for d in in_band
+               if data.reviews.get(_key(d), {}).get("outcome")]
+    outcomes = Counter(r["outcome"] for _, r in decided)
+    hours = sorted((r["decided_at"] - d["decided_at"]).total_seconds() / 3600
+                   for d, r in decided if r.get("decided_at") and d.get("decided_at"))
+    out = {"sent to review": f"{len(in_band):,}",
+           "still waiting": f"{len(in_band) - len(decided):,}",
+           **{f"reviewer: {o}": f"{n:,}" for o, n in sorted(outcomes.items())}}
+    if hours:
+        out["turnaround, median"] = f"{statistics.median(hours):.1f} h"
+        out["turnaround, longest"] = f"{hours[-1]:.1f} h"
+    return out
 
 
 def _peak(batches: list[tuple[Any, int]], days: int) -> int:

@@ -24,6 +24,7 @@ from matchgate.store.models import (
     DISCLOSURE_ACCOUNTING,
     INCIDENTS,
     REQUESTS,
+    REVIEWS,
 )
 
 Key = tuple[str, str]
@@ -45,6 +46,7 @@ class ReportData:
     log: ExportReport | None
     history: dict[str, Counter[str]] = field(default_factory=dict)
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    reviews: dict[Key, dict[str, Any]] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -115,6 +117,7 @@ def gather(store: Store, *, batch_id: str | None = None, start: date | None = No
             DISCLOSURE_ACCOUNTING.c.batch_id, DISCLOSURE_ACCOUNTING.c.request_id,
             DISCLOSURE_ACCOUNTING.c.taxpayer_tin, DISCLOSURE_ACCOUNTING.c.incident_id], ids)
         incidents = _by_batches(conn, INCIDENTS, [INCIDENTS], ids)
+        reviews = _by_batches(conn, REVIEWS, [REVIEWS], ids)
         history = _history(conn)
     return ReportData(
         scope=f"batch {batch_id}" if batch_id else f"batches received {start} to {end}",
@@ -127,4 +130,5 @@ def gather(store: Store, *, batch_id: str | None = None, start: date | None = No
         accounted={(a["batch_id"], a["request_id"]): a for a in accounted},
         agreements=_agreements(store, batches), chain=AuditLog(store).verify(),
         log=verify_store_log(store, public_key, origin=origin) if public_key else None,
-        history=history, incidents=incidents)
+        history=history, incidents=incidents,
+        reviews={(r["batch_id"], r["request_id"]): r for r in reviews})

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from matchgate.accounting.records import disclosure_record
 from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
 from matchgate.errors import InputError
+from matchgate.respond import disclosable_under
 from matchgate.review.lookup import address_is_last_known, taxpayer
 from matchgate.review.outcome import OUTCOMES, released_answer
 from matchgate.store import Store, StoreNotFound
@@ -97,9 +99,18 @@ class ReviewQueue:
             outcome, address_is_last_known=bool(candidate) and address_is_last_known(
                 request, candidate or {}),
             last_address=_last_address(candidate),
-            disclosable=agreement.disclosure.disclosable_fields)
+            disclosable=disclosable_under(agreement.disclosure))
+        accounting = None
+        if released["code"] != "DENIED":
+            batch = self.store.get_batch(batch_id=batch_id) or {}
+            accounting = disclosure_record(
+                tin=item["matched_tin"], batch_id=batch_id, request_id=request_id,
+                recipient_agency=agreement.requesting_agency,
+                legal_basis=str((batch.get("manifest") or {}).get("legal_basis", "")),
+                agreement_id=agreement.agreement_id, agreement_version=agreement.version,
+                request_fields=request, disclosed=released["disclosed"], approved_by=user.name)
         repo.decide(self.store, batch_id=batch_id, request_id=request_id, reviewer=user.name,
-                    outcome=outcome, reason=reason, released=released)
+                    outcome=outcome, reason=reason, released=released, accounting=accounting)
         self._audit_decision(user, batch_id, request_id, item, released, agreement)
         return released
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from matchgate.codes import Code
 from matchgate.store.errors import StoreConflict, StoreNotFound
-from matchgate.store.models import BATCH_JOBS, DECISIONS, REVIEWS
+from matchgate.store.models import BATCH_JOBS, DECISIONS, DISCLOSURE_ACCOUNTING, REVIEWS
 from matchgate.store.store import Store
 
 ITEM_COLUMNS = [DECISIONS.c.batch_id, DECISIONS.c.request_id, DECISIONS.c.reason,
@@ -97,9 +97,11 @@ def claim(store: Store, *, batch_id: str, request_id: str, reviewer: str,
 
 
 def decide(store: Store, *, batch_id: str, request_id: str, reviewer: str, outcome: str,
-           reason: str, released: dict[str, Any]) -> None:
+           reason: str, released: dict[str, Any], accounting: dict[str, Any] | None = None
+           ) -> None:
     """Record the reviewer's outcome; the reviewer must hold a live claim and the item must
-    still be undecided, else StoreConflict and nothing is written."""
+    still be undecided, else StoreConflict and nothing is written. An approval that discloses
+    writes its accounting record (6103(p)(3)) in the same transaction, dated now."""
     at = datetime.now(UTC)
     with store.writing() as conn:
         done = conn.execute(update(REVIEWS).where(
@@ -111,6 +113,8 @@ def decide(store: Store, *, batch_id: str, request_id: str, reviewer: str, outco
         if done.rowcount != 1:
             raise StoreConflict(f"request {request_id!r}: no live claim of yours on an undecided "
                                 "item (claim it first; another reviewer may have decided it)")
+        if accounting is not None:
+            conn.execute(DISCLOSURE_ACCOUNTING.insert().values(**accounting, disclosed_at=at))
 
 
 def decided_reviews(store: Store, *, batch_id: str) -> dict[str, dict[str, Any]]:
