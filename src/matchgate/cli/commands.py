@@ -9,6 +9,7 @@ from matchgate.cli import (
     agreement_cmd,
     audit_cmd,
     demo_cmd,
+    explain_cmd,
     generate_cmd,
     incident_cmd,
     lookup_cmd,
@@ -24,5 +25,5 @@ from matchgate.cli import (
 def register(app: typer.Typer) -> None:
     for module in (generate_cmd, master_cmd, model_cmd, agreement_cmd, verify_cmd, lookup_cmd,
                    audit_cmd, demo_cmd, accounting_cmd, retention_cmd, report_cmd, incident_cmd,
-                   service_cmd):
+                   service_cmd, explain_cmd):
         module.register(app)
