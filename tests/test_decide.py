@@ -140,3 +140,8 @@ def test_partial_names_and_conflicting_middle_initials_never_disclose() -> None:
                {"conflicts": frozenset({"middle_initial"})}):
         d = decide(REQ, [cand(**kw)], T)
         assert (d.code, d.reason) == (Code.PENDING_REVIEW, "name_partial"), kw
+
+
+def test_a_tin_that_contradicts_the_candidate_never_discloses() -> None:
+    d = decide(REQ, [cand(conflicts=frozenset({"tin"}))], T)
+    assert (d.code, d.reason) == (Code.PENDING_REVIEW, "review_band")

@@ -12,7 +12,8 @@ Then, in order (the first rule that applies decides):
    last known address (a JR and a SR, or a namesake in the same household); unless the request's
    date of birth or generation suffix singles out exactly one of them: AMBIGUOUS;
 4. the best candidate contradicts the request on a discriminating field (both carry a generation
-   suffix and they differ, or a different date of birth that is not a day-month swap):
+   suffix and they differ, a different date of birth that is not a day-month swap, or a TIN
+   that differs in more than one digit):
    PENDING_REVIEW at most;
 5. the best candidate's name agrees only in part (an initial for the given name, a different
    surname, or both carry a middle initial and they differ), or it agrees on the name alone (no
@@ -154,10 +155,12 @@ def decide(request: RequestFacts, candidates: Sequence[Candidate],
         return _decision(request, "runner_up_close", best, runner_up)
     suffix_conflict = bool(request.std_suffix and best.std_suffix
                            and request.std_suffix != best.std_suffix)
-    contradicts = suffix_conflict or _dob_agrees(request.std_dob, best.std_dob) is False
+    contradicts = (suffix_conflict or _dob_agrees(request.std_dob, best.std_dob) is False
+                   or "tin" in best.conflicts)
     if contradicts:
         return _decision(request, "review_band", best, runner_up)
-    if best.given_name_agrees is not True or not best.surname_agrees or best.conflicts:
+    if (best.given_name_agrees is not True or not best.surname_agrees
+            or "middle_initial" in best.conflicts):
         return _decision(request, "name_partial", best, runner_up)
     if not best.corroborated_by:
         return _decision(request, "name_only", best, runner_up)

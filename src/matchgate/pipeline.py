@@ -411,7 +411,7 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
         household_key=row.get("household_key"), corroborated_by=corroborated,
         given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
-        conflicts=frozenset({"middle_initial"} if gamma.get("middle_initial") == 0 else ()),
+        conflicts=frozenset(name for name in ("middle_initial", "tin") if gamma.get(name) == 0),
         name_firm=(first in FIRM_FIRST_NAME_LEVELS
                    and gamma.get("last_name", -1) in FIRM_LAST_NAME_LEVELS),
         evidence=evidence,
