@@ -80,6 +80,15 @@ def test_missing_sqlite_file_is_a_store_error_when_not_creating(tmp_path: Path) 
 
 # -- batches and requests ----------------------------------------------------------------------
 
+def test_one_request_payload_by_its_key(store: Store) -> None:
+    new_batch(store)
+    first = store.requests_for_batch(batch_id="B1")[0]
+    assert store.request_payload(batch_id="B1", request_id=first["request_id"]) == \
+        first["payload"]
+    assert store.request_payload(batch_id="B1", request_id="nope") is None
+    assert store.request_payload(batch_id="B2", request_id=first["request_id"]) is None
+
+
 def test_batch_and_requests_round_trip(store: Store) -> None:
     new_batch(store)
     batch = store.get_batch(batch_id="B1")

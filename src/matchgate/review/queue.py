@@ -68,9 +68,9 @@ class ReviewQueue:
         }
 
     def _request(self, batch_id: str, request_id: str) -> dict[str, Any]:
-        for r in self.store.requests_for_batch(batch_id=batch_id):
-            if r["request_id"] == request_id:
-                return dict(r["payload"])
+        payload = self.store.request_payload(batch_id=batch_id, request_id=request_id)
+        if payload is not None:
+            return payload
         raise StoreNotFound(f"request {request_id!r} of batch {batch_id!r} does not exist")
 
     def decide(self, user: User, *, batch_id: str, request_id: str, outcome: str,

@@ -158,3 +158,12 @@ def requests_for_batch(conn: Connection, *, batch_id: str) -> list[dict[str, Any
                     REQUESTS.c.dedupe_key)
              .where(REQUESTS.c.batch_id == batch_id).order_by(REQUESTS.c.row_number))
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def request_payload(conn: Connection, *, batch_id: str, request_id: str
+                    ) -> dict[str, Any] | None:
+    """One request's submitted fields (by the primary key), None if there is no such request."""
+    query = select(REQUESTS.c.payload).where(REQUESTS.c.batch_id == batch_id,
+                                             REQUESTS.c.request_id == request_id)
+    payload = conn.execute(query).scalar_one_or_none()
+    return None if payload is None else dict(payload)

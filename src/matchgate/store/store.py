@@ -190,6 +190,11 @@ class Store:
         with self.reading() as conn:
             return batches.requests_for_batch(conn, batch_id=batch_id)
 
+    def request_payload(self, *, batch_id: str, request_id: str) -> dict[str, Any] | None:
+        """One request's submitted fields, None if the batch has no such request."""
+        with self.reading() as conn:
+            return batches.request_payload(conn, batch_id=batch_id, request_id=request_id)
+
     def prior_dedupe_keys(self, *, agreement_id: str, keys: Collection[str],
                           exclude_batch: str | None) -> dict[str, tuple[str, str]]:
         """key -> (batch_id, request_id) of the earliest decided request under the agreement."""
