@@ -13,12 +13,16 @@ import os
 import uuid
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from api_world import World, make_world
+from matchgate.master.generate import GenerateReport
+from matchgate.master.load import load_master
 from matchgate.store import Store
 
 POSTGRES_URL = os.environ.get("MATCHGATE_TEST_POSTGRES_URL",
@@ -71,3 +75,25 @@ def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 def store(store_url: str) -> Iterator[Store]:
     with Store.open(store_url) as opened:
         yield opened
+
+
+# -- the API's small world (tests/api_world.py), for modules that define `population` ----------
+
+@pytest.fixture(scope="module")
+def master(population: GenerateReport, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's population loaded into a master store."""
+    path = tmp_path_factory.mktemp("master") / "master.duckdb"
+    load_master(population.master_path, path)
+    return path
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          master: Path, population: GenerateReport) -> Iterator[World]:
+    """Users of every role and one batch run by the worker, on SQLite and on PostgreSQL."""
+    home = tmp_path_factory.mktemp("home")
+    if request.param == "sqlite":
+        yield from make_world(home, f"sqlite:///{home / 'ops.sqlite'}", master, population)
+    else:
+        for url in postgres_schema_url():
+            yield from make_world(home, url, master, population)

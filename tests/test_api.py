@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from api_world import ROLES, World, make_world
-from conftest import postgres_schema_url
+from api_world import ROLES, World
 from matchgate.api.access import ACCESS
 from matchgate.api.app import create_app
 from matchgate.master.generate import GenerateReport, generate
-from matchgate.master.load import load_master
 from matchgate.settings import Settings
 
 
@@ -23,22 +20,6 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> GenerateReport:
     return generate(tmp_path_factory.mktemp("gen"), taxpayers=2000, requests=150, seed=5)
 
 
-@pytest.fixture(scope="module")
-def master(population: GenerateReport, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("master") / "master.duckdb"
-    load_master(population.master_path, path)
-    return path
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-          master: Path, population: GenerateReport) -> Iterator[World]:
-    home = tmp_path_factory.mktemp("home")
-    if request.param == "sqlite":
-        yield from make_world(home, f"sqlite:///{home / 'ops.sqlite'}", master, population)
-    else:
-        for url in postgres_schema_url():
-            yield from make_world(home, url, master, population)
 
 
 # (method, path, allowed roles); {b} is the world's batch, {r} a request in review or not

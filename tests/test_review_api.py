@@ -7,19 +7,16 @@ import csv
 import io
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from api_world import World, make_world
-from conftest import postgres_schema_url
+from api_world import World
 from matchgate.audit import AuditLog
 from matchgate.examples import example_path
 from matchgate.master.generate import GenerateReport, generate
-from matchgate.master.load import load_master
 from matchgate.master.store import open_master
 from matchgate.review.lookup import taxpayer
 from matchgate.store import StoreConflict, jobs
@@ -31,22 +28,6 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> GenerateReport:
     return generate(tmp_path_factory.mktemp("gen"), taxpayers=2000, requests=300, seed=23)
 
 
-@pytest.fixture(scope="module")
-def master(population: GenerateReport, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("master") / "master.duckdb"
-    load_master(population.master_path, path)
-    return path
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-          master: Path, population: GenerateReport) -> Iterator[World]:
-    home = tmp_path_factory.mktemp("home")
-    if request.param == "sqlite":
-        yield from make_world(home, f"sqlite:///{home / 'ops.sqlite'}", master, population)
-    else:
-        for url in postgres_schema_url():
-            yield from make_world(home, url, master, population)
 
 
 def queue(world: World, who: str = "reviewer") -> dict[str, Any]:
