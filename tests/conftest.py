@@ -10,8 +10,9 @@ fails them.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from api_world import World, make_world
+from matchgate.cli.main import run
 from matchgate.master.generate import GenerateReport
 from matchgate.master.load import load_master
 from matchgate.store import Store
@@ -97,3 +99,16 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     else:
         for url in postgres_schema_url():
             yield from make_world(home, url, master, population)
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> Iterator[Callable[..., tuple[int, str]]]:
+    """The real entry point (`matchgate ARGS`), in process: (exit code, what it printed)."""
+    def invoke(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["matchgate", *args])
+        with pytest.raises(SystemExit) as exited:
+            run()
+        captured = capsys.readouterr()
+        return int(exited.value.code or 0), captured.out + captured.err
+    yield invoke

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,6 @@ from matchgate.accounting import AUTOMATIC_APPROVAL, disclosure_record
 from matchgate.accounting.repo import accounting_for_period, accounting_for_taxpayer
 from matchgate.accounting.service import export_accounting, taxpayer_disclosures
 from matchgate.audit import AuditLog
-from matchgate.cli.main import run
 from matchgate.codes import DISCLOSING_CODES
 from matchgate.errors import InputError
 from matchgate.store import Store
@@ -123,16 +121,6 @@ def test_record_text_fields_are_trimmed_and_fields_named() -> None:
     assert (rec["disclosed_fields"], rec["approved_by"]) == ("last_known_address", "reviewer-1")
 
 
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-        ) -> Iterator[Callable[..., tuple[int, str]]]:
-    def invoke(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["matchgate", *args])
-        with pytest.raises(SystemExit) as exited:
-            run()
-        captured = capsys.readouterr()
-        return int(exited.value.code or 0), captured.out + captured.err
-    yield invoke
 
 
 def test_cli_taxpayer_and_export(ran: RanBatch, tmp_path: Path,

@@ -4,8 +4,7 @@ verifier catching every kind of tampering with the export."""
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from matchgate.audit.canonical import GENESIS_HASH
 from matchgate.audit.export import export_log
 from matchgate.audit.offline import Export, recomputed_leaves, verify_export, verify_records
 from matchgate.audit.tlog import Signer, TransparencyLog
-from matchgate.cli.main import run
 from matchgate.settings import Settings
 from matchgate.store import Store
 from matchgate.store.migrate import alembic_config, current_revision, upgrade
@@ -247,16 +245,6 @@ def test_an_event_not_in_the_export_has_no_inclusion(exported: Path, key_path: P
 # -- the CLI ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-        ) -> Iterator[Callable[..., tuple[int, str]]]:
-    def invoke(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["matchgate", *args])
-        with pytest.raises(SystemExit) as exited:
-            run()
-        captured = capsys.readouterr()
-        return int(exited.value.code or 0), captured.out + captured.err
-    yield invoke
 
 
 def test_cli_checkpoint_export_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
