@@ -12,18 +12,11 @@ from rich.table import Table
 
 from matchgate.accounting.service import export_accounting, taxpayer_disclosures
 from matchgate.audit.redact import normalize_tin
-from matchgate.settings import Settings
+from matchgate.cli.options import DatabaseOption, database_url
 from matchgate.store import Store
 
 accounting_app = typer.Typer(help="The accounting of disclosures (26 U.S.C. 6103(p)(3)).",
                              no_args_is_help=True)
-DatabaseOption = Annotated[str | None, typer.Option(
-    "--database", help="URL of the operational store (default: MATCHGATE_DATABASE_URL, "
-                       "or the SQLite file in MATCHGATE_HOME)")]
-
-
-def _url(database: str | None) -> str:
-    return database or Settings().resolved_database_url()
 
 
 def _day(value: datetime) -> date:
@@ -37,7 +30,7 @@ def taxpayer(
 ) -> None:
     """Whether, when, to whom and why the taxpayer's information was disclosed."""
     digits = normalize_tin(tin)
-    with Store.open(_url(database), create=False) as store:
+    with Store.open(database_url(database), create=False) as store:
         rows = taxpayer_disclosures(store, digits)
     console = Console()
     masked = f"***-**-{digits[-4:]}"
@@ -67,7 +60,7 @@ def export(
     database: DatabaseOption = None,
 ) -> None:
     """Write the accounting of the disclosures made in a period (the agency's report)."""
-    with Store.open(_url(database), create=False) as store:
+    with Store.open(database_url(database), create=False) as store:
         n = export_accounting(store, start=_day(start), end=_day(end), out=out, fmt=fmt)
     typer.echo(f"{n} disclosure(s) from {_day(start)} to {_day(end)} written to {out}")
 

@@ -11,6 +11,7 @@ from matchgate.audit import AuditLog
 from matchgate.audit.export import export_log
 from matchgate.audit.offline import verify_export
 from matchgate.audit.tlog import Signer, TransparencyLog
+from matchgate.cli.options import DatabaseOption, database_url
 from matchgate.errors import InputError
 from matchgate.settings import Settings
 from matchgate.store import Store
@@ -20,13 +21,6 @@ audit_app = typer.Typer(help="The audit log: check that no event was changed, re
                              "sign checkpoints; export it for oversight.",
                         no_args_is_help=True)
 
-DatabaseOption = Annotated[str | None, typer.Option(
-    "--database", help="URL of the operational store (default: MATCHGATE_DATABASE_URL, "
-                       "or the SQLite file in MATCHGATE_HOME)")]
-
-
-def _url(database: str | None) -> str:
-    return database or Settings().resolved_database_url()
 
 
 @audit_app.command("verify")
@@ -51,7 +45,7 @@ def verify(
     if export is None:
         if public_key is not None or event is not None:
             raise InputError("--public-key and --event go with --export FILE")
-        with Store.open(_url(database), create=False) as store:
+        with Store.open(database_url(database), create=False) as store:
             report = AuditLog(store).verify()
         typer.echo(report.summary())
         report.raise_if_broken()
@@ -74,7 +68,7 @@ def checkpoint(database: DatabaseOption = None) -> None:
     """Sign a checkpoint over every audit event so far (MATCHGATE_SIGNING_KEY signs it)."""
     settings = Settings()
     signer = Signer.from_settings(settings)
-    with Store.open(_url(database)) as store:
+    with Store.open(database_url(database)) as store:
         cp = TransparencyLog(store).checkpoint(signer, reason="on demand")
     typer.echo(f"checkpoint {cp.id}: {cp.tree_size} events, root {cp.root.hex()}")
     typer.echo(cp.note, nl=False)
@@ -88,7 +82,7 @@ def export_command(
     """Sign a fresh checkpoint, then write every event and checkpoint to one file."""
     settings = Settings()
     signer = Signer.from_settings(settings)
-    with Store.open(_url(database)) as store:
+    with Store.open(database_url(database)) as store:
         TransparencyLog(store).checkpoint(signer, reason="export")
         summary = export_log(store, out, origin=signer.origin)
     typer.echo(f"{summary.events} events and {summary.checkpoints} checkpoints written to "
