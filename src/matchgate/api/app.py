@@ -19,7 +19,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app = FastAPI(title="matchgate", version="0.1.0",
                   description="Identity verification under a disclosure agreement "
                               "(26 U.S.C. 6103): requesters submit batches and read their "
-                              "answers; custodian staff review; auditors read everything.")
+                              "answers; custodian staff review; auditors read everything.",
+                  max_body_size=2 * settings.max_upload_bytes + 1024 * 1024)
     app.state.services = services
     app.state.settings = settings
     app.state.review_queue = ReviewQueue(
