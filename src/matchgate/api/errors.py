@@ -10,7 +10,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from matchgate.errors import MatchgateError
 
@@ -70,15 +69,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
                               field, problems), status_code=422)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
             413: "payload_too_large"}.get(exc.status_code, "http_error")
-    message = str(exc.detail)
-    if exc.status_code == 413 and (limit := request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)):
-        message = (f"the request body is larger than the {limit:,} bytes allowed (an upload "
-                   "is refused before it is read)")
-    return JSONResponse(_body(code, message), status_code=exc.status_code,
+    return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
 
 

@@ -32,7 +32,9 @@ _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 def describe(ch: str) -> str:
     """U+0420 CYRILLIC CAPITAL LETTER ER."""
-    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
+    kind = {"Cc": "a control character", "Cs": "a lone surrogate"}.get(
+        unicodedata.category(ch), "an unnamed character")
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, f'({kind})')}"
 
 
 def normalise(value: str) -> tuple[str, str | None]:
