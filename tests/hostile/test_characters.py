@@ -49,5 +49,6 @@ def test_control_characters_are_replaced_and_rejected() -> None:
     row = build_row(4, {**PLAIN, "street": "12 Oak\x00 St"})
     assert row.intake_rejection is not None
     assert row.intake_rejection.reason == "field_control_character"
-    assert "row 4, field 'street' holds U+0000 (a control character)" in row.intake_rejection.message
+    message = row.intake_rejection.message
+    assert "row 4, field 'street' holds U+0000 (a control character)" in message
     assert row.fields["street"] == "12 Oak\ufffd St"
