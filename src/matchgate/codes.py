@@ -29,6 +29,10 @@ REASONS: dict[str, tuple[Code, str]] = {
     "row_malformed": (Code.REJECTED_INSUFFICIENT, "the row could not be read"),
     "field_too_long": (Code.REJECTED_INSUFFICIENT, "a field is longer than allowed"),
     "missing_request_id": (Code.REJECTED_INSUFFICIENT, "the request has no request_id"),
+    "field_control_character": (Code.REJECTED_INSUFFICIENT,
+                                "a field holds a control character (such as NUL)"),
+    "name_not_latin": (Code.REJECTED_INSUFFICIENT,
+                       "a name holds a letter of another script than Latin (a look-alike)"),
     # legal elements
     "missing_first_name": (Code.REJECTED_INSUFFICIENT, "the taxpayer's first name is missing"),
     "missing_last_name": (Code.REJECTED_INSUFFICIENT, "the taxpayer's last name is missing"),

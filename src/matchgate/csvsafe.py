@@ -1,36 +1,62 @@
-"""Writing CSV that a spreadsheet cannot turn into live formulas."""
+"""Writing CSV that a spreadsheet cannot turn into live formulas.
+
+A cell is live when its text (after any leading spaces) starts with = + - @ or their full-width
+forms, or with a tab, carriage return or line feed: such a cell gets a leading apostrophe, which
+spreadsheets show as text and never evaluate. Numbers are written as numbers. Every CSV matchgate
+writes goes through here: the response file, the decision export, the accounting export, the
+master file's rejects and the API's CSV answers."""
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_CONTROL_START = ("\t", "\r", "\n")
+
+
+def is_live(text: str) -> bool:
+    """Whether a spreadsheet could read this cell as a formula."""
+    return text.startswith(_CONTROL_START) or text.lstrip(" ").startswith(_FORMULA_START)
 
 
 def neutralize(value: object) -> str:
     """A cell value as text; text that a spreadsheet would read as a formula gets a leading '."""
     if value is None:
         return ""
-    if isinstance(value, float):
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
         return repr(value)
     text = str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return "'" + text if is_live(text) else text
+
+
+def _write(fh: Any, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> int:
+    writer = csv.writer(fh)
+    writer.writerow([neutralize(c) for c in columns])
+    count = 0
+    for row in rows:
+        writer.writerow([neutralize(row.get(c)) for c in columns])
+        count += 1
+    return count
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> int:
     """Write rows with exactly these columns; returns the number of rows written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
     tmp = path.with_name(path.name + ".partial")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([neutralize(row.get(c)) for c in columns])
-            count += 1
+        count = _write(fh, columns, rows)
     tmp.replace(path)
     return count
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> str:
+    """The same CSV as text (for an HTTP answer)."""
+    out = io.StringIO()
+    _write(out, columns, rows)
+    return out.getvalue()

@@ -71,8 +71,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
-        exc.status_code, "http_error")
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+            413: "payload_too_large"}.get(exc.status_code, "http_error")
     return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
 

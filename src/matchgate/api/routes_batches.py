@@ -21,6 +21,7 @@ from matchgate.api.schemas import (
     SingleRequest,
 )
 from matchgate.columns import REQUEST_COLUMNS
+from matchgate.csvsafe import csv_text
 from matchgate.errors import InputError, Problem
 from matchgate.respond import response_row
 from matchgate.service import Services
@@ -97,11 +98,7 @@ def batch_responses(batch_id: str, user: CurrentUser, services: ServicesDep,
     if format == "json":
         return Responses(batch_id=batch_id, columns=columns, rows=[
             {c: _text(r.get(c)) for c in columns} for r in rows])
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(out.getvalue(), media_type="text/csv", headers={
+    return Response(csv_text(columns, rows), media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{batch_id}-responses.csv"'})
 
 

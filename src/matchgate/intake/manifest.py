@@ -13,21 +13,39 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from matchgate.errors import ManifestError, Problem
+from matchgate.intake.characters import normalise
+
+# A manifest is a few lines; a larger file is refused before it is parsed.
+MAX_MANIFEST_BYTES = 64 * 1024
+MAX_LISTED = 20
 
 
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    agreement_id: str = Field(min_length=1)
-    legal_basis: str = Field(min_length=1)
-    requesting_official: str = Field(min_length=1)
-    certification: str | None = None
-    court: str | None = None
-    docket: str | None = None
+    agreement_id: str = Field(min_length=1, max_length=200)
+    legal_basis: str = Field(min_length=1, max_length=200)
+    requesting_official: str = Field(min_length=1, max_length=200)
+    certification: str | None = Field(default=None, max_length=4000)
+    court: str | None = Field(default=None, max_length=200)
+    docket: str | None = Field(default=None, max_length=200)
     order_date: date | None = None
+
+    @field_validator("agreement_id", "legal_basis", "requesting_official", "certification",
+                     "court", "docket", mode="before")
+    @classmethod
+    def _characters(cls, value: object) -> object:
+        """The character rules of request values (intake.characters): NFKC, invisible
+        format characters removed, a control character refused."""
+        if not isinstance(value, str):
+            return value
+        text, control = normalise(value)
+        if control is not None:
+            raise ValueError(f"holds {control}")
+        return text
 
     def value(self, field: str) -> str | None:
         """A manifest field as text (None when absent or blank)."""
@@ -45,10 +63,13 @@ def _decode(path: Path, raw: bytes) -> dict[str, Any]:
         raise ManifestError(f"{path} is not UTF-8 text", problems=[
             Problem(f"undecodable byte at offset {exc.start}", file=str(path))]) from exc
     suffix = path.suffix.lower()
+    kind = "TOML" if suffix == ".toml" else "JSON"
     try:
         data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        kind = "TOML" if suffix == ".toml" else "JSON"
+    except RecursionError as exc:
+        raise ManifestError(f"{path} is not valid {kind}", problems=[
+            Problem("values nested too deeply", file=str(path))]) from exc
+    except ValueError as exc:  # TOMLDecodeError, JSONDecodeError, a 4,300-digit number
         raise ManifestError(f"{path} is not valid {kind}",
                             problems=[Problem(str(exc), file=str(path))]) from exc
     if not isinstance(data, dict):
@@ -63,10 +84,13 @@ def manifest_from_data(data: dict[str, Any], *, source: str = "<manifest>") -> M
     except ValidationError as exc:
         problems = []
         for e in exc.errors():
-            field = ".".join(str(p) for p in e["loc"]) or None
+            field = ".".join(str(p) for p in e["loc"])[:100] or None
             msg = {"missing": "is required", "extra_forbidden": "is not a manifest field"}.get(
-                e["type"], str(e["msg"]))
+                e["type"], str(e["msg"]).removeprefix("Value error, "))
             problems.append(Problem(msg, file=source, field=field))
+        if len(problems) > MAX_LISTED:
+            extra = len(problems) - MAX_LISTED
+            problems = [*problems[:MAX_LISTED], Problem(f"... and {extra} more", file=source)]
         raise ManifestError(f"{source} is not a valid manifest", problems=problems) from exc
 
 
@@ -77,6 +101,10 @@ def load_manifest(path: Path | str) -> Manifest:
         raise ManifestError(f"{p}: a manifest is a .toml or .json file",
                             problems=[Problem(f"unknown extension '{p.suffix}'", file=str(p))])
     try:
+        size = p.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{p}: a manifest is at most {MAX_MANIFEST_BYTES:,} bytes",
+                                problems=[Problem(f"the file has {size:,} bytes", file=str(p))])
         raw = p.read_bytes()
     except OSError as exc:
         raise ManifestError(f"cannot read manifest {p}",

@@ -1,6 +1,7 @@
 """One request as read from a file: its row number, its request_id, its fields (every request
-column; blank is None, whitespace stripped) and, when the row itself is malformed, the rejection
-it already carries. A malformed row is never dropped."""
+column; blank is None, whitespace stripped, characters under the rules of intake.characters) and,
+when the row itself is malformed, the rejection it already carries. A malformed row is never
+dropped."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 
 from matchgate.columns import REQUEST_COLUMNS
 from matchgate.gate.rejection import Rejection, reject
+from matchgate.intake.characters import NAME_FIELDS, foreign_letter, normalise
 
 # Longest value accepted per column; longer values make the row a rejected request.
 MAX_LENGTH: dict[str, int] = {c: 100 for c in REQUEST_COLUMNS}
@@ -36,21 +38,41 @@ class IntakeResult:
         return [r for r in self.requests if r.intake_rejection is not None]
 
 
-def clean_value(value: str | None) -> str | None:
+def _clean(value: str | None) -> tuple[str | None, str | None]:
     if value is None:
-        return None
-    text = value.strip()
-    return text or None
+        return None, None
+    text, control = normalise(value)
+    return text.strip() or None, control
+
+
+def _cleaned(row_number: int, values: Mapping[str, str | None]
+             ) -> tuple[dict[str, str | None], list[Rejection]]:
+    """Every request column cleaned; control characters in any field and letters of another
+    script in a name are rejections."""
+    fields: dict[str, str | None] = {}
+    problems = []
+    for col in REQUEST_COLUMNS:
+        text, control = _clean(values.get(col))
+        fields[col] = text
+        if control is not None:
+            problems.append(reject("field_control_character", col,
+                                   f"row {row_number}, field '{col}' holds {control}"))
+        elif (col in NAME_FIELDS and text is not None and not text.isascii()
+              and (letter := foreign_letter(text)) is not None):
+            problems.append(reject("name_not_latin", col,
+                                   f"row {row_number}, field '{col}' holds {letter}"))
+    return fields, problems
 
 
 def build_row(row_number: int, values: Mapping[str, str | None],
               malformed: str | None = None) -> RequestRow:
     """A RequestRow from the raw values of one row; `malformed` says why the row could not be
     read properly (it then carries a row_malformed rejection)."""
-    fields = {c: clean_value(values.get(c)) for c in REQUEST_COLUMNS}
+    fields, found = _cleaned(row_number, values)
     problems: list[Rejection] = []
     if malformed:
         problems.append(reject("row_malformed", None, f"row {row_number}: {malformed}"))
+    problems.extend(found)
     for col, limit in MAX_LENGTH.items():
         value = fields[col]
         if value is not None and len(value) > limit:

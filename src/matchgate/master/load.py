@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -30,6 +31,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from matchgate.columns import MASTER_COLUMNS, STD_COLUMNS
+from matchgate.csvsafe import write_csv
 from matchgate.errors import InputError, Problem
 from matchgate.master.store import SCHEMA_VERSION, open_master
 from matchgate.master.tins import is_valid_itin, is_valid_ssn
@@ -366,12 +368,16 @@ def rejects_path_for(store_path: Path) -> Path:
     return store_path.with_name(store_path.stem + ".rejects.csv")
 
 
+def _reject_rows(reader: pa.RecordBatchReader) -> Iterator[dict[str, Any]]:
+    for batch in reader:
+        yield from batch.to_pylist()
+
+
 def _write_rejects(store_path: Path, target: Path) -> dict[str, int]:
     """The rejected rows (source row, reasons, raw columns) as CSV; counts by reason."""
-    escaped = str(target).replace("'", "''")
     with duckdb.connect(str(store_path), read_only=True) as con:
-        con.execute(f"COPY (SELECT * FROM master_rejects ORDER BY source_row) TO '{escaped}' "
-                    f"(HEADER, DELIMITER ',')").fetchall()
+        result = con.sql("SELECT * FROM master_rejects ORDER BY source_row")
+        write_csv(target, result.columns, _reject_rows(result.to_arrow_reader(65536)))
         return dict(con.sql("SELECT reason, count(*) FROM master_rejects GROUP BY reason "
                             "ORDER BY reason").fetchall())
 
