@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from matchgate import web
-from matchgate.api import errors, routes_audit, routes_batches, routes_review
+from matchgate.api import errors, ratelimit, routes_audit, routes_batches, routes_review
 from matchgate.review import ReviewQueue
 from matchgate.service import Services
 from matchgate.settings import Settings
@@ -26,6 +26,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         store=services.store, master_path=settings.resolved_match_store(),
         claim_ttl=timedelta(seconds=settings.review_claim_seconds))
     errors.install(app)
+    ratelimit.install(app, services.store)
     for module in (routes_batches, routes_review, routes_audit):
         app.include_router(module.router)
     web.install(app)

@@ -41,19 +41,22 @@ def sqlite_path(url: URL) -> Path | None:
 
 
 def make_engine(url: URL) -> Engine:
+    """The engine of a store. Statement parameters are hidden from SQLAlchemy's log lines and
+    error messages: they carry taxpayers' names, addresses and TINs."""
     backend = url.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url)
     if backend == "postgresql":
         if url.get_driver_name() in ("", "psycopg2"):
             url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     raise StoreError(f"unsupported database {backend!r} in {url.render_as_string()}",
                      hint="matchgate's operational store runs on SQLite or PostgreSQL")
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                              "hide_parameters": True}
     if sqlite_path(url) is None:
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     engine = create_engine(url, **kwargs)
