@@ -13,6 +13,8 @@ import logging
 import re
 import sys
 
+from matchgate.errors import InputError
+
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"mg_[A-Za-z0-9_-]{8,}"), "mg_[redacted]"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[^\s,;'\"]+"), r"\1 [redacted]"),
@@ -20,6 +22,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\w.-])\d{2}-\d{7}(?![\w-])"), "[tin redacted]"),
 )
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def redact(text: str) -> str:
@@ -45,8 +48,12 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Every logger (matchgate's, uvicorn's, SQLAlchemy's) to stderr at `level`, redacted."""
+def configure_logging(level: str = "info") -> None:
+    """Every logger (matchgate's, uvicorn's, SQLAlchemy's) to stderr at `level`, redacted.
+    SQLAlchemy keeps its own WARNING level except at debug, where its statements are logged too
+    (never their parameters nor the rows: see matchgate.store.engine)."""
+    if level.lower() not in LOG_LEVELS:
+        raise InputError(f"log level {level!r}: expected one of {', '.join(LOG_LEVELS)}")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactingFilter())
@@ -54,4 +61,6 @@ def configure_logging(level: str = "INFO") -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(level.upper())
+    logging.getLogger("sqlalchemy").setLevel(
+        logging.DEBUG if level.lower() == "debug" else logging.WARNING)

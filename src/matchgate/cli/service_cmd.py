@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from matchgate.errors import InputError
-from matchgate.logs import configure_logging
+from matchgate.logs import LOG_LEVELS, configure_logging
 from matchgate.settings import Settings
 from matchgate.store import Store, migrate
 from matchgate.users import DEFAULT_TOKEN_DAYS, add_user, issue_token, revoke_tokens
@@ -87,9 +87,6 @@ def users_revoke(
     typer.echo(f"revoked {count} token{'s' if count != 1 else ''} of {name}")
 
 
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
-
-
 def tls_files(settings: Settings) -> tuple[str, str] | tuple[None, None]:
     """uvicorn's ssl_certfile/ssl_keyfile from MATCHGATE_TLS_CERT/_KEY: both or neither, files."""
     cert, key = settings.tls_cert, settings.tls_key
@@ -116,11 +113,9 @@ def serve(
 
     from matchgate.api import create_app
 
-    if log_level not in LOG_LEVELS:
-        raise InputError(f"--log-level {log_level!r}: expected one of {', '.join(LOG_LEVELS)}")
     settings = Settings()
     certfile, keyfile = tls_files(settings)
-    configure_logging(log_level.upper())
+    configure_logging(log_level)
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, access_log=False, log_level=log_level,
                 log_config=None, ssl_certfile=certfile, ssl_keyfile=keyfile)
@@ -129,12 +124,14 @@ def serve(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run at most one batch, then exit.")]
     = False,
+    log_level: Annotated[str, typer.Option(
+        help="Level of every logger: " + ", ".join(LOG_LEVELS) + ".")] = "info",
 ) -> None:
     """Claim queued batches from the operational store and run them, until stopped."""
     from matchgate.service import Services
     from matchgate.worker import Worker
 
-    configure_logging("INFO")
+    configure_logging(log_level)
     runner = Worker(Services.open(Settings()))
     if once:
         runner.run_once()
