@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -136,6 +137,48 @@ def test_cli_issues_expiring_tokens_and_revokes_them(
         for t in (token, second):
             with pytest.raises(Unauthenticated):
                 authenticate(store, t)
+
+
+# -- every route is in the access table ----------------------------------------------------------
+
+PUBLIC = {"web_login_form", "web_login", "web_logout", "_front_door"}  # sign-in, sign-out, "/"
+
+
+def test_every_route_but_sign_in_needs_a_token_and_an_entry_in_the_table(tmp_path: Path) -> None:
+    """API routes and web pages alike: a route that authenticates is named in ACCESS, and a route
+    that does not is one of the few public ones. (A route missing from ACCESS is refused to
+    everyone; this makes the omission fail a test instead.)"""
+    from fastapi.dependencies.models import Dependant
+    from fastapi.routing import APIRoute
+
+    from matchgate.api.access import ACCESS, current_user
+    from matchgate.web.pages import web_user
+
+    def calls(dependant: Dependant) -> set[object]:
+        found = {d.call for d in dependant.dependencies}
+        for sub in dependant.dependencies:
+            found |= calls(sub)
+        return found
+
+    def api_routes(routes: list[Any]) -> list[APIRoute]:
+        found = []
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.append(route)
+            elif hasattr(route, "original_router"):  # an included router
+                found += api_routes(route.original_router.routes)
+        return found
+
+    routes = api_routes(create_app(Settings(home=tmp_path)).routes)
+    assert len(routes) > 20
+    for route in routes:
+        guarded = bool(calls(route.dependant) & {current_user, web_user})
+        if route.name in PUBLIC:
+            assert not guarded, route.name
+        else:
+            assert guarded, f"{route.path} ({route.name}) does not authenticate"
+            assert route.name in ACCESS, f"{route.path} ({route.name}) is not in ACCESS"
+    assert set(ACCESS) <= {r.name for r in routes}  # and the table names no stale route
 
 
 # -- another agency, and probing batch ids --------------------------------------------------------
