@@ -28,6 +28,8 @@ TOKEN_PREFIX = "mg_"
 #: what a token looks like (new_token makes 43 URL-safe characters after the prefix)
 TOKEN_SHAPE = re.compile(r"mg_[A-Za-z0-9_-]{20,128}")
 DEFAULT_TOKEN_DAYS = 90
+#: one answer for a malformed, unknown or revoked token, so that probing cannot tell them apart
+UNKNOWN_TOKEN = "unknown or revoked API token"
 
 
 class Unauthenticated(MatchgateError):
@@ -109,7 +111,7 @@ def authenticate(store: Store, token: str) -> User:
     """The user holding `token`; Unauthenticated for a malformed, unknown or revoked token (one
     answer for all three), TokenExpired for a lapsed one."""
     if not TOKEN_SHAPE.fullmatch(token):
-        raise Unauthenticated("not a matchgate API token")
+        raise Unauthenticated(UNKNOWN_TOKEN)
     query = (select(USERS.c.name, USERS.c.role, USERS.c.agency, USERS.c.disabled,
                     API_TOKENS.c.expires_at, API_TOKENS.c.revoked_at)
              .join(USERS, USERS.c.name == API_TOKENS.c.user_name)
@@ -117,7 +119,7 @@ def authenticate(store: Store, token: str) -> User:
     with store.reading() as conn:
         row = conn.execute(query).first()
     if row is None or row.disabled or row.revoked_at is not None:
-        raise Unauthenticated("unknown or revoked API token")
+        raise Unauthenticated(UNKNOWN_TOKEN)
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         raise TokenExpired("the API token has expired; ask for a new one")
     return User(name=row.name, role=row.role, agency=row.agency)
