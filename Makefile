@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint audit
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +22,8 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+# Known vulnerabilities in requirements.lock (pip-audit): fails on findings; only warns when the
+# vulnerability service cannot be reached (MATCHGATE_AUDIT_STRICT=1 fails then too). Run by CI.
+audit: setup
+	$(BIN)/python .ci/audit_deps.py

@@ -17,6 +17,10 @@ Semantics fixed here (and printed by `describe()`):
   "reject_excess" lets the first max_batch_size requests go ahead and rejects the rest.
 - safeguards: disclosures are suspended unless the status is "current" and the last review is no
   older than safeguards.max_review_age_days.
+- rate_limits: API calls per minute (a sliding window) for each of the agency's tokens and for the
+  agency as a whole; over either limit the API answers 429 with Retry-After. The table is optional
+  (RateLimits' defaults apply), and an agreement that states only the defaults has the version of
+  one that leaves the table out, so agreements written before it keep their version.
 """
 
 from __future__ import annotations
@@ -205,6 +209,13 @@ class AddressGate(_Strict):
     reject_inactive_zip: bool = True
 
 
+class RateLimits(_Strict):
+    """API calls per minute allowed to each token of the requesting agency and to the agency."""
+
+    requests_per_minute_per_token: int = Field(default=600, gt=0, le=1_000_000)
+    requests_per_minute_per_agency: int = Field(default=3000, gt=0, le=10_000_000)
+
+
 class Agreement(_Strict):
     """A validated agreement. Build it with load_agreement() or Agreement.from_toml_text()."""
 
@@ -221,6 +232,7 @@ class Agreement(_Strict):
     safeguards: Safeguards
     retention: Retention
     address_gate: AddressGate = Field(default_factory=AddressGate)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
     release_requires_signoff: bool = Field(
         default=False, description="a batch's answers reach the requester only after a "
                                    "disclosure officer signs the batch off")
@@ -248,6 +260,8 @@ class Agreement(_Strict):
         data = self.model_dump(mode="json")
         if not data["release_requires_signoff"]:  # added later: versions before it stay valid
             del data["release_requires_signoff"]
+        if self.rate_limits == RateLimits():  # likewise: the defaults hash as if left out
+            del data["rate_limits"]
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         self._version = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
@@ -314,6 +328,9 @@ class Agreement(_Strict):
             ("retention (days)", f"requests {r.requests_days}, responses {r.responses_days}, "
                                  f"candidates {r.candidates_days}"),
             ("PO boxes", "accepted" if self.address_gate.allow_po_box else "rejected"),
+            ("API rate limits", f"{self.rate_limits.requests_per_minute_per_token} per minute "
+                                f"per token, {self.rate_limits.requests_per_minute_per_agency} "
+                                f"per minute for the agency"),
         ]
         return rows
 

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=2.0, gt=0,
                                        description="how often an idle worker looks for work")
 
+    tls_cert: Path | None = Field(
+        default=None, description="PEM certificate (chain) file that `matchgate serve` presents; "
+                                  "with tls_key, the API is served over HTTPS only")
+    tls_key: Path | None = Field(
+        default=None, description="PEM private key file of tls_cert (a file, never a value)")
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

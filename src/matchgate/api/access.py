@@ -1,18 +1,29 @@
 """Who may call what: one table (route name -> roles) and one dependency that enforces it.
 
-Every API route takes `user: CurrentUser`; the dependency authenticates the bearer token and
-checks the route's name against ACCESS. A route missing from the table is refused to everyone.
-Which batches a requester may see (its own agency's) is decided in one place too: `visible_job`.
+Every API route takes `user: CurrentUser`; the dependency authenticates the bearer token, counts
+the call against the token's and the agency's rate limits (429 beyond them), and checks the
+route's name against ACCESS. A route missing from the table is refused to everyone.
+
+The answers are chosen so that a caller learns nothing it may not know:
+- 401: no token, a token of the wrong scheme or shape, an unknown or revoked token (one answer
+  for all of these), or an expired one (code token_expired);
+- 403: a valid token whose role may not call the route (the role is public to its holder);
+- 404: a batch that does not exist and another agency's batch, with the same body. A requester's
+  404 on a batch is recorded in the audit log (access.denied), so that probing shows up there.
+Which batches a requester may see (its own agency's) is decided in one place: `visible_job`.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from matchgate.api.errors import Forbidden
+from matchgate.api.ratelimit import RateLimiter
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.errors import NotFound
 from matchgate.service import Services
 from matchgate.settings import Settings
@@ -62,6 +73,8 @@ def current_user(request: Request, credentials: Annotated[
     if credentials is None:
         raise Unauthenticated("an API token is required (Authorization: Bearer mg_...)")
     user = authenticate(services_of(request).store, credentials.credentials)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.check(user, credentials.credentials)
     route: Any = request.scope.get("route")
     name = getattr(route, "name", "")
     if user.role not in ACCESS.get(name, frozenset()):
@@ -80,8 +93,16 @@ SettingsDep = Annotated[Settings, Depends(settings_of)]
 
 
 def visible_job(services: Services, user: User, batch_id: str) -> dict[str, Any]:
-    """The batch job, if this user may see it; another agency's batch is 'not found'."""
+    """The batch job, if this user may see it; another agency's batch is 'not found', and a
+    requester's 'not found' is audited (without the probed id unless it is a real batch's)."""
     job = jobs.get_job(services.store, batch_id=batch_id)
     if job is None or (user.role == REQUESTER and job["agency"] != user.agency):
+        if user.role == REQUESTER:
+            AuditLog(services.store).append([AuditEvent(
+                event_type=EventType.ACCESS_DENIED, actor=user.name, role=user.role,
+                origin="api", outcome="failure", batch_id=job["batch_id"] if job else None,
+                details={"reason": "batch not visible to the requester",
+                         "exists": job is not None,
+                         "probe": hashlib.sha256(batch_id.encode()).hexdigest()[:16]})])
         raise NotFound(f"batch {batch_id!r} not found")
     return job

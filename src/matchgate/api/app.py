@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from matchgate import web
-from matchgate.api import errors, routes_audit, routes_batches, routes_review
+from matchgate.api import errors, ratelimit, routes_audit, routes_batches, routes_review
 from matchgate.api.body_limit import BodyLimit
 from matchgate.review import ReviewQueue
 from matchgate.service import Services
@@ -28,6 +28,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         claim_ttl=timedelta(seconds=settings.review_claim_seconds))
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024)  # + manifest
+    ratelimit.install(app, services.store)
     for module in (routes_batches, routes_review, routes_audit):
         app.include_router(module.router)
     web.install(app)

@@ -40,7 +40,7 @@ class ErrorBody(BaseModel):
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error statuses a route can return."""
-    return {s: {"model": ErrorBody} for s in sorted({401, 403, 422, *statuses})}
+    return {s: {"model": ErrorBody} for s in sorted({401, 403, 422, 429, *statuses})}
 
 
 def _body(code: str, message: str, field: str | None = None,

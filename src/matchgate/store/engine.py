@@ -8,6 +8,7 @@ writer works; a busy timeout makes writers wait for each other rather than fail.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from matchgate.errors import StoreError
 
 #: execution option that makes the next transaction on a connection a writing one
 WRITE_OPTION = "matchgate_write"
+#: the engines' logger is sqlalchemy.engine.Engine.matchgate; DEBUG there would log result rows
+LOGGING_NAME = "matchgate"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
@@ -40,20 +43,35 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
+class _NoRows(logging.Filter):
+    """Drops SQLAlchemy's DEBUG records (the result rows) whatever level its loggers are set to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+logging.getLogger(f"sqlalchemy.engine.Engine.{LOGGING_NAME}").addFilter(_NoRows())
+
+
 def make_engine(url: URL) -> Engine:
+    """The engine of a store. Taxpayers' names, addresses and TINs never reach a log line or an
+    error message through it: statement parameters are hidden (hide_parameters) and the result
+    rows SQLAlchemy logs at DEBUG are dropped (_NoRows), so SQL logging shows statements only."""
     backend = url.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url)
     if backend == "postgresql":
         if url.get_driver_name() in ("", "psycopg2"):
             url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                             logging_name=LOGGING_NAME)
     raise StoreError(f"unsupported database {backend!r} in {url.render_as_string()}",
                      hint="matchgate's operational store runs on SQLite or PostgreSQL")
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                              "hide_parameters": True, "logging_name": LOGGING_NAME}
     if sqlite_path(url) is None:
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     engine = create_engine(url, **kwargs)

@@ -187,6 +187,17 @@ class ApiToken(Base):
         String(256), ForeignKey("users.name", name="fk_api_tokens_user"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RateLimitWindow(Base):
+    """How many API calls a bucket (a token's, an agency's) made in one window of the limiter."""
+
+    __tablename__ = "rate_limit_windows"
+
+    bucket: Mapped[str] = mapped_column(String(320), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 class BatchJob(Base):
@@ -326,6 +337,7 @@ STORE_META = cast(Table, StoreMeta.__table__)
 AGREEMENTS = cast(Table, AgreementRow.__table__)
 USERS = cast(Table, User.__table__)
 API_TOKENS = cast(Table, ApiToken.__table__)
+RATE_LIMIT_WINDOWS = cast(Table, RateLimitWindow.__table__)
 BATCH_JOBS = cast(Table, BatchJob.__table__)
 REVIEWS = cast(Table, Review.__table__)
 CHECKPOINTS = cast(Table, CheckpointRow.__table__)
