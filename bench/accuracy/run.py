@@ -79,6 +79,18 @@ def _matchgate_answers(decisions: list[dict[str, Any]],
             for d in decisions if truth[str(d["request_id"])]["category"] in VALID]
 
 
+def _codes(decisions: list[dict[str, Any]], truth: dict[str, dict[str, str]]
+           ) -> dict[str, dict[str, int]]:
+    """Response codes of the valid requests, by whether their person is in the master file
+    (the review volume custodian staff must handle is the PENDING_REVIEW count)."""
+    out: dict[str, dict[str, int]] = {c: {} for c in VALID}
+    for d in decisions:
+        category = truth[str(d["request_id"])]["category"]
+        if category in out:
+            out[category][d["code"]] = out[category].get(d["code"], 0) + 1
+    return {c: dict(sorted(v.items())) for c, v in out.items()}
+
+
 def _baseline_answers(best: dict[str, tuple[str, float]], ids: list[str]) -> list[Answer]:
     out = []
     for rid in ids:
@@ -180,7 +192,8 @@ def main() -> None:
                  "invalid": report.invalid, "seed": args.seed},
         "thresholds": "examples/agreement.toml",
         "machine": platform.platform(),
-        "matchgate": {"seconds": round(mg_seconds, 1), **_all_figures(mg, truth, tins)},
+        "matchgate": {"seconds": round(mg_seconds, 1), **_all_figures(mg, truth, tins),
+                      "codes": _codes(decisions, truth)},
         "blocking": blocking_recall(store, read_requests_file(report.requests_path),
                                     load_model(DEFAULT_MODEL_PATH), truth),
     }
