@@ -266,7 +266,7 @@ def _print(results: dict[str, Any]) -> None:
         if system not in results:
             continue
         for seg, f in results[system].items():
-            if isinstance(f, dict):
+            if isinstance(f, dict) and "precision" in f:
                 print(f"{system:9} {seg:17} precision {f['precision']:.4%} "
                       f"({f['wrong_disclosures']} wrong of {f['disclosures']})  recall "
                       f"{f['recall']:.2%}  not NO_MATCH {f['not_no_match']:.2%}  "
