@@ -28,9 +28,24 @@ def accuracy_table(data: dict[str, Any]) -> str:
     for key, label in SEGMENTS:
         m, b = data["matchgate"][key], data["baseline"][key]
         lines.append(
-            f"| {label} | {m['precision']:.2%} ({m['wrong_disclosures']} wrong of "
+            f"| {label} | {m['precision']:.3%} ({m['wrong_disclosures']} wrong of "
             f"{m['disclosures']:,}) | {m['recall']:.2%} | {m['not_no_match']:.2%} | "
             f"{b['precision']:.2%} ({b['wrong_disclosures']:,} wrong) | {b['recall']:.2%} |")
+    codes = data["matchgate"].get("codes")
+    if codes:
+        review = sum(c.get("PENDING_REVIEW", 0) for c in codes.values())
+        valid = sum(sum(c.values()) for c in codes.values())
+        lines += ["", f"Custodian review volume: {review:,} of {valid:,} valid requests "
+                      f"({review / valid:.1%}) end PENDING_REVIEW."]
+    pp = data.get("pseudopeople")
+    if pp:
+        f, n = pp["matchgate"]["all"], pp["data"]
+        lines += ["", f"Outside check, pseudopeople's sample population ({n['taxpayers']:,} "
+                      f"taxpayers from 1040 and W-2 records, {n['requests']:,} census records as "
+                      f"requests; rules not tuned to it): precision {f['precision']:.3%} "
+                      f"({f['wrong_disclosures']} wrong of {f['disclosures']:,}), recall "
+                      f"{f['recall']:.2%}, not NO_MATCH {f['not_no_match']:.2%}. Reproduce: "
+                      f"`{pp['command']}`."]
     return "\n".join(lines)
 
 

@@ -145,3 +145,48 @@ def test_partial_names_and_conflicting_middle_initials_never_disclose() -> None:
 def test_a_tin_that_contradicts_the_candidate_never_discloses() -> None:
     d = decide(REQ, [cand(conflicts=frozenset({"tin"}))], T)
     assert (d.code, d.reason) == (Code.PENDING_REVIEW, "review_band")
+
+
+T2 = replace(T, min_identifiers=2)
+ONE_OF_EACH = ("address", "dob", "tin")
+
+
+def test_identifiers_count_middle_dob_address_and_a_tin_for_two() -> None:
+    from matchgate.decide import identifiers
+    assert identifiers(cand(corroborated_by=frozenset())) == 0
+    assert identifiers(cand(corroborated_by=frozenset({"address"}))) == 1
+    assert identifiers(cand(corroborated_by=frozenset({"address"}), middle_agrees=True)) == 2
+    assert identifiers(cand(corroborated_by=frozenset({"address"}), middle_agrees=None)) == 1
+    assert identifiers(cand(corroborated_by=frozenset({"dob", "address"}))) == 2
+    assert identifiers(cand(corroborated_by=frozenset({"tin"}))) == 2
+    assert identifiers(cand(corroborated_by=frozenset(ONE_OF_EACH), middle_agrees=True)) == 5
+
+
+def test_name_and_address_alone_go_to_review_when_two_identifiers_are_required() -> None:
+    """A daughter of the same name living with her mother: only the address corroborates."""
+    d = decide(REQ, [cand(corroborated_by=frozenset({"address"}))], T2)
+    assert (d.code, d.reason, d.matched_tin) == (Code.PENDING_REVIEW, "one_identifier",
+                                                  "123456789")
+    # the same candidate discloses under an agreement that accepts one identifier
+    assert decide(REQ, [cand(corroborated_by=frozenset({"address"}))], T).code == Code.VERIFIED
+
+
+def test_name_and_birth_date_alone_go_to_review_when_two_identifiers_are_required() -> None:
+    """A namesake born the same day, living elsewhere."""
+    d = decide(REQ, [cand(corroborated_by=frozenset({"dob"}), address_is_last_known=False)], T2)
+    assert (d.code, d.reason) == (Code.PENDING_REVIEW, "one_identifier")
+
+
+@given(st.sets(st.sampled_from(ONE_OF_EACH)), st.sampled_from([None, True]),
+       st.integers(1, 3))
+def test_disclosure_needs_the_required_identifiers(found: set[str], middle: bool | None,
+                                                    required: int) -> None:
+    c = cand(corroborated_by=frozenset(found), middle_agrees=middle)
+    d = decide(REQ, [c], replace(T, min_identifiers=required))
+    count = len(found - {"tin"}) + 2 * ("tin" in found) + (middle is True)
+    if not found:
+        assert d.reason == "name_only"
+    elif count >= required:
+        assert d.code == Code.VERIFIED
+    else:
+        assert (d.code, d.reason) == (Code.PENDING_REVIEW, "one_identifier")

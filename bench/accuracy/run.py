@@ -23,6 +23,7 @@ from bench.accuracy.baseline import THRESHOLD, run_baseline
 from bench.accuracy.blocking import blocking_recall
 from bench.accuracy.metrics import Answer, figures, pr_curve
 from bench.accuracy.plot import write_pr_plot
+from bench.accuracy.pseudopeople_population import Inputs, build_inputs
 from bench.accuracy.segments import SEGMENTS, request_in_segment, segment_tins
 from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.examples import example_path
@@ -47,10 +48,15 @@ def _args() -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=RESULTS / "accuracy.json")
     p.add_argument("--plot", type=Path, default=RESULTS / "accuracy-pr.png")
     p.add_argument("--no-baseline", action="store_true", help="skip the Splink baseline")
+    p.add_argument("--population", choices=("synthetic", "pseudopeople"), default="synthetic",
+                   help="pseudopeople: the outside check on pseudopeople's sample population "
+                        "(needs the bench extra); its figures go under "
+                        "the 'pseudopeople' key of the results file, the rest is kept")
     return p.parse_args()
 
 
-def _matchgate(work: Path, report: GenerateReport) -> tuple[list[dict[str, Any]], Path, float]:
+def _matchgate(work: Path, report: GenerateReport | Inputs
+               ) -> tuple[list[dict[str, Any]], Path, float]:
     settings = Settings(home=work / "store")
     settings.ensure_home()
     load_master(report.master_path, settings.resolved_match_store())
@@ -77,6 +83,18 @@ def _matchgate_answers(decisions: list[dict[str, Any]],
                    matched_tin=d.get("matched_tin"), no_match=d["code"] == Code.NO_MATCH.value,
                    probability=d.get("match_probability"))
             for d in decisions if truth[str(d["request_id"])]["category"] in VALID]
+
+
+def _codes(decisions: list[dict[str, Any]], truth: dict[str, dict[str, str]]
+           ) -> dict[str, dict[str, int]]:
+    """Response codes of the valid requests, by whether their person is in the master file
+    (the review volume custodian staff must handle is the PENDING_REVIEW count)."""
+    out: dict[str, dict[str, int]] = {c: {} for c in VALID}
+    for d in decisions:
+        category = truth[str(d["request_id"])]["category"]
+        if category in out:
+            out[category][d["code"]] = out[category].get(d["code"], 0) + 1
+    return {c: dict(sorted(v.items())) for c, v in out.items()}
 
 
 def _baseline_answers(best: dict[str, tuple[str, float]], ids: list[str]) -> list[Answer]:
@@ -159,10 +177,43 @@ def _curve(answers: list[Answer], truth: dict[str, dict[str, str]],
     return pr_curve(scored, in_master, thresholds)
 
 
+def _pseudopeople(args: argparse.Namespace) -> None:
+    """matchgate on pseudopeople's sample, merged into the results file under 'pseudopeople'."""
+    start = time.perf_counter()
+    inputs = build_inputs(args.work / "input", args.seed)
+    decisions, store, seconds = _matchgate(args.work, inputs)
+    codes = _codes(decisions, inputs.truth)
+    for d in decisions:  # the gate refused it (no house number, a garbled date): not valid
+        if str(d["code"]).startswith("REJECTED"):
+            inputs.truth[str(d["request_id"])]["category"] = "invalid"
+    answers = _matchgate_answers(decisions, inputs.truth)
+    wrong = _wrong(decisions, inputs.truth, store, inputs.requests_path)
+    results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
+    results["pseudopeople"] = {
+        "command": "PYTHONPATH=src:. python -m bench.accuracy.run --population pseudopeople",
+        "source": "pseudopeople sample data (decennial census requests against a master of "
+                  "1040 and W-2/1099 records); rules not tuned to it",
+        "data": inputs.counts, "thresholds": "examples/agreement.toml",
+        "matchgate": {"seconds": round(seconds, 1), "all": figures(answers, inputs.truth),
+                      "codes": codes},
+        "wrong_disclosures": wrong,
+        "total_seconds": round(time.perf_counter() - start, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    f = results["pseudopeople"]["matchgate"]["all"]
+    print(f"pseudopeople: precision {f['precision']:.4%} ({f['wrong_disclosures']} wrong of "
+          f"{f['disclosures']})  recall {f['recall']:.2%}  not NO_MATCH {f['not_no_match']:.2%}"
+          f"  (of {f['in_master']})  codes {results['pseudopeople']['matchgate']['codes']}")
+
+
 def main() -> None:
     args = _args()
     if args.work.exists():
         shutil.rmtree(args.work)
+    if args.population == "pseudopeople":
+        _pseudopeople(args)
+        return
     start = time.perf_counter()
     report = generate(args.work / "input", taxpayers=args.taxpayers, requests=args.requests,
                       seed=args.seed)
@@ -180,7 +231,8 @@ def main() -> None:
                  "invalid": report.invalid, "seed": args.seed},
         "thresholds": "examples/agreement.toml",
         "machine": platform.platform(),
-        "matchgate": {"seconds": round(mg_seconds, 1), **_all_figures(mg, truth, tins)},
+        "matchgate": {"seconds": round(mg_seconds, 1), **_all_figures(mg, truth, tins),
+                      "codes": _codes(decisions, truth)},
         "blocking": blocking_recall(store, read_requests_file(report.requests_path),
                                     load_model(DEFAULT_MODEL_PATH), truth),
     }
@@ -199,6 +251,10 @@ def main() -> None:
     results["wrong_disclosures"] = _wrong(decisions, truth, store, report.requests_path)
     results["pr_curves"] = curves
     results["total_seconds"] = round(time.perf_counter() - start, 1)
+    if args.out.exists():  # the outside check's figures stay beside the synthetic ones
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        if "pseudopeople" in previous:
+            results["pseudopeople"] = previous["pseudopeople"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     write_pr_plot(curves, points, args.plot)
@@ -210,7 +266,7 @@ def _print(results: dict[str, Any]) -> None:
         if system not in results:
             continue
         for seg, f in results[system].items():
-            if isinstance(f, dict):
+            if isinstance(f, dict) and "precision" in f:
                 print(f"{system:9} {seg:17} precision {f['precision']:.4%} "
                       f"({f['wrong_disclosures']} wrong of {f['disclosures']})  recall "
                       f"{f['recall']:.2%}  not NO_MATCH {f['not_no_match']:.2%}  "

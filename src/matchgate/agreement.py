@@ -161,6 +161,10 @@ class Thresholds(_Strict):
     review_probability: float = Field(gt=0.0, lt=1.0)
     ambiguity_margin: float = Field(gt=0.0, le=60.0,
                                     description="in match weight (log2 Bayes factor)")
+    min_identifiers: int = Field(
+        default=1, ge=1, le=3,
+        description="identifiers beyond the first and last name (middle name, date of birth, "
+                    "address; an exact TIN counts for two) that must agree for a disclosure")
 
     @field_validator("review_probability")
     @classmethod
@@ -320,6 +324,8 @@ class Agreement(_Strict):
             ("match threshold", f"probability >= {t.match_probability}"),
             ("review band", f"{t.review_probability} <= probability < {t.match_probability}"),
             ("ambiguity margin", f"runner-up within {t.ambiguity_margin} match weight of the best"),
+            ("identifiers", f"{t.min_identifiers} besides the name (middle name, date of birth, "
+                            "address; a TIN counts for two)"),
             ("batch size limit", f"{lim.max_batch_size} requests ({lim.on_excess.value})"),
             ("per official", f"{lim.max_requests_per_official} requests per "
                              f"{lim.official_period_days} days"),

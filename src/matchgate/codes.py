@@ -112,6 +112,10 @@ REASONS: dict[str, tuple[Code, str]] = {
                   "the best candidate agrees on the name alone; a person must review it"),
     "name_partial": (Code.PENDING_REVIEW,
                      "the name agrees only in part; a person must review the match"),
+    "one_identifier": (Code.PENDING_REVIEW,
+                       "only one identifier besides the name agrees (an address a household "
+                       "shares, or a date of birth a namesake can share); a person must review "
+                       "it"),
     "review_denied": (Code.DENIED, "custodian staff refused the match after review"),
     "review_approved": (Code.VERIFIED, "custodian staff confirmed the match after review"),
     "review_approved_address_differs": (Code.ADDRESS_DIFFERS,

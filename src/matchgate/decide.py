@@ -22,8 +22,15 @@ Then, in order (the first rule that applies decides):
    surname that shares only one part): PENDING_REVIEW, never a disclosure. The address is what
    a household shares: a spouse, a child or a parent at that address has the surname (or a part
    of a compound one) and often a related or the same middle name;
-6. the best candidate is below the match threshold: PENDING_REVIEW;
-7. otherwise VERIFIED when the submitted address is the taxpayer's last known, else
+6. fewer identifiers beyond the first and last name agree than the agreement requires
+   (thresholds.min_identifiers; the identifiers are the middle name or initial, the date of
+   birth, the address and the TIN, an exact TIN counting for two as it is the taxpayer's own):
+   PENDING_REVIEW. Name and address alone cannot tell a taxpayer from a relative of the same
+   name living with them (a mother and a daughter, a father and a son without the suffix), and
+   name and date of birth alone cannot tell a taxpayer from a namesake born the same day (among
+   the bearers of a common name, shared birthdays are certain); a second identifier can;
+7. the best candidate is below the match threshold: PENDING_REVIEW;
+8. otherwise VERIFIED when the submitted address is the taxpayer's last known, else
    ADDRESS_DIFFERS.
 """
 
@@ -41,6 +48,8 @@ class Thresholds:
     match_probability: float
     review_probability: float
     ambiguity_margin: float  # in match weight (log2 Bayes factor)
+    # identifiers beyond the first and last name that must agree before a disclosure (rule 6)
+    min_identifiers: int = 1
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class Candidate:
     household_key: str | None = None  # normalized last known address
     corroborated_by: frozenset[str] = frozenset()  # of {"address", "dob", "tin"}
     given_name_agrees: bool | None = True  # None: the initial only; False: not at all
+    middle_agrees: bool | None = None  # None: one side has no middle name or initial
     surname_agrees: bool = True
     conflicts: frozenset[str] = frozenset()  # fields both sides carry and that differ
     # given name exact or same nickname key, surname exact or a misspelling of it: the name
@@ -110,6 +120,14 @@ def _singles_out(request: RequestFacts, best: Candidate, others: Sequence[Candid
         if agree(best) is True and all(agree(o) is False for o in others):
             return True
     return False
+
+
+def identifiers(candidate: Candidate) -> int:
+    """How many identifiers beyond the first and last name agree with the request: the middle
+    name or initial, the date of birth, the address; an exact TIN counts for two."""
+    found = candidate.corroborated_by
+    return (len(found - {"tin"}) + (2 if "tin" in found else 0)
+            + (1 if candidate.middle_agrees is True else 0))
 
 
 def _same_household_namesakes(best: Candidate, others: Sequence[Candidate]) -> list[Candidate]:
@@ -166,6 +184,8 @@ def decide(request: RequestFacts, candidates: Sequence[Candidate],
         return _decision(request, "name_only", best, runner_up)
     if best.corroborated_by == {"address"} and not best.name_firm:
         return _decision(request, "name_partial", best, runner_up)
+    if identifiers(best) < thresholds.min_identifiers:
+        return _decision(request, "one_identifier", best, runner_up)
     if best.match_probability < thresholds.match_probability:
         return _decision(request, "review_band", best, runner_up)
     reason = "match_single" if best.address_is_last_known else "match_address_differs"

@@ -37,6 +37,7 @@ from matchgate.match.candidates import (
     FIRM_FIRST_NAME_LEVELS,
     FIRM_LAST_NAME_LEVELS,
     FIRST_NAME_INITIAL_ONLY,
+    MIDDLE_AGREES_LEVEL,
 )
 from matchgate.match.engine import MatchEngine
 from matchgate.match.fastpath import FastPath
@@ -89,7 +90,8 @@ def thresholds_of(agreement: Agreement) -> Thresholds:
     t = agreement.thresholds
     return Thresholds(match_probability=t.match_probability,
                       review_probability=t.review_probability,
-                      ambiguity_margin=t.ambiguity_margin)
+                      ambiguity_margin=t.ambiguity_margin,
+                      min_identifiers=t.min_identifiers)
 
 
 class BatchRun:
@@ -411,6 +413,8 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
         household_key=row.get("household_key"), corroborated_by=corroborated,
         given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
+        middle_agrees=None if gamma.get("middle_initial", -1) == -1 else
+        gamma["middle_initial"] >= MIDDLE_AGREES_LEVEL,
         conflicts=frozenset(name for name in ("middle_initial", "tin") if gamma.get(name) == 0),
         name_firm=(first in FIRM_FIRST_NAME_LEVELS
                    and gamma.get("last_name", -1) in FIRM_LAST_NAME_LEVELS),

@@ -1,0 +1,29 @@
+"""candidate_from_row reads the decision facts from a candidate row's gamma levels."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from matchgate.pipeline import candidate_from_row
+
+
+def row(**gamma: int | None) -> dict[str, Any]:
+    levels = {"first_name": 7, "last_name": 4, "middle_initial": -1, "suffix": -1, "dob": -1,
+              "address": 4, "unit": -1, "tin": -1, **gamma}
+    return {"tin": "123456789", "match_probability": 0.999, "match_weight": 20.0,
+            "address_is_last_known": True,
+            "evidence": json.dumps({"match_weights": {}, "gamma": levels})}
+
+
+def test_middle_name_agreement_from_its_level() -> None:
+    assert candidate_from_row(row(middle_initial=1)).middle_agrees is True
+    assert candidate_from_row(row(middle_initial=None)).middle_agrees is None
+    assert candidate_from_row(row()).middle_agrees is None
+    differs = candidate_from_row(row(middle_initial=0))
+    assert differs.middle_agrees is False and "middle_initial" in differs.conflicts
+
+
+def test_corroborating_fields_from_their_levels() -> None:
+    assert candidate_from_row(row()).corroborated_by == {"address"}
+    assert candidate_from_row(row(address=2, dob=6, tin=2)).corroborated_by == {"dob", "tin"}
