@@ -20,7 +20,7 @@ from splink import DuckDBAPI, Linker
 
 from matchgate.errors import ConfigError, StoreError
 from matchgate.master.store import open_master
-from matchgate.match.blocking import blocking_rules, reachable_where
+from matchgate.match.blocking import blocking_keys, reachable_where
 from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
 from matchgate.match.inputs import attach_store, master_select, requests_input
 from matchgate.match.settings import MASTER_DATASET, REQUESTS_DATASET
@@ -86,7 +86,7 @@ class DuckDBMatchEngine:
         self.comparisons = comparison_names(self.model)
         self.tf_comparisons = tf_comparisons(self.model)
         self.requests_per_chunk = requests_per_chunk
-        self.rules = blocking_rules(self.model)
+        self.keys = blocking_keys(self.model)
         self._tf: dict[str, pa.Table] | None = None
 
     def term_frequencies(self) -> dict[str, pa.Table]:
@@ -136,10 +136,10 @@ class DuckDBMatchEngine:
 
     def _master_input(self, con: duckdb.DuckDBPyConnection) -> int:
         """The master rows some request blocks with, as table master_input; its row count."""
-        if self.rules is None:
+        if self.keys is None:
             con.execute(f"CREATE VIEW master_input AS {master_select()}").fetchall()
             return self.master_rows
-        where = reachable_where(self.rules, "h", "requests_in")
+        where = reachable_where(self.keys, "h", "requests_in")
         con.execute(f"CREATE TABLE master_input AS {master_select(where, alias='h')}"
                     ).fetchall()
         return int(con.sql("SELECT count(*) FROM master_input").fetchall()[0][0])

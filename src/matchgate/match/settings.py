@@ -19,9 +19,9 @@ Why these levels (how US names, dates and addresses really vary):
 from __future__ import annotations
 
 from splink import SettingsCreator, block_on
-from splink.blocking_rule_library import And, CustomRule
 from splink import comparison_level_library as cll
 from splink import comparison_library as cl
+from splink.blocking_rule_library import And, CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
 
