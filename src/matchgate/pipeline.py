@@ -452,8 +452,8 @@ def with_parsed_evidence(candidates: pa.Table) -> pa.Table:
     con = duckdb.connect()
     try:
         con.register("candidates", candidates)
-        return con.execute("SELECT * REPLACE (json_transform(evidence, ?) AS evidence) "
-                           "FROM candidates", [shape]).to_arrow_table()
+        return con.sql("SELECT * REPLACE (json_transform(evidence, ?) AS evidence) "
+                       "FROM candidates", params=[shape]).to_arrow_table()
     finally:
         con.close()
 
