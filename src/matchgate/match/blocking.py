@@ -48,14 +48,14 @@ def parse_rule(rule: str) -> Rule | None:
     return Rule(tuple(keys), tuple(filters)) if keys else None
 
 
-def _conjuncts(tree: exp.Expression) -> list[exp.Expression]:
+def _conjuncts(tree: exp.Expr) -> list[exp.Expr]:
     tree = tree.unnest()
     if isinstance(tree, exp.And):
         return [*_conjuncts(tree.left), *_conjuncts(tree.right)]
     return [tree]
 
 
-def _same_column(term: exp.Expression) -> str | None:
+def _same_column(term: exp.Expr) -> str | None:
     """The column of `l.<column> = r.<column>`, None for any other term."""
     if not isinstance(term, exp.EQ):
         return None
