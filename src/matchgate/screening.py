@@ -47,17 +47,17 @@ def default_workers() -> int:
 
 
 def screen(rows: Sequence[RequestRow], manifest: Manifest, agreement: Agreement, *,
-           today: date, check: bool = True, workers: int | None = None
-           ) -> tuple[dict[str, str], dict[str, Rejection]]:
+           today: date, check: bool = True, workers: int | None = None,
+           parallel_from: int = PARALLEL_FROM) -> tuple[dict[str, str], dict[str, Rejection]]:
     """Duplicate keys by request_id, and the first problem of each request that has one (rows
     rejected at intake, or every row when `check` is False, are not checked)."""
     workers = workers or default_workers()
     fields = [r.fields for r in rows]
     wanted = [check and r.intake_rejection is None for r in rows]
-    if workers == 1 or len(rows) < PARALLEL_FROM:
+    if workers == 1 or len(rows) < parallel_from:
         results = screen_part(fields, wanted, manifest, agreement, today)
     else:
-        size = max(PART, -(-len(rows) // (8 * workers)))
+        size = min(PART, -(-len(rows) // workers))
         results = []
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(screen_part, fields[i:i + size], wanted[i:i + size],
