@@ -49,23 +49,42 @@ def accuracy_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _baseline_cell(base: dict[str, Any] | None) -> str:
+    if not base:
+        return "not run"
+    if not base.get("finished", True):
+        return f"not finished, stopped after {base['seconds']:.0f} s"
+    return f"{base['seconds']:.0f} s ({base['peak_rss_mib'] / 1024:.1f} GiB)"
+
+
+def _load(figures: dict[str, Any]) -> str:
+    avg = figures.get("load_average")
+    return f"{avg['start'][0]:.1f}" if avg else "?"
+
+
 def scale_table(data: dict[str, Any]) -> str:
     m = data["machine"]
     lines = [
         f"{m['cpus']} cores, {m['memory_gib']} GiB, Python {m['python']}. Wall time of the whole "
-        "command (subprocess), peak memory of its process tree.",
+        "command (subprocess), peak memory of its process tree; the load average (1 minute) when "
+        "verify started, since other work shared the cores. Baseline: plain Splink link_only "
+        "(train and predict) on the same files in the same run.",
         "",
-        "| master (taxpayers / rows) | batch | master load | verify | verify stages (s) |",
-        "|---|---|---|---|---|",
+        "| master (taxpayers / rows) | batch | master load | verify | load avg | verify stages "
+        "(s) | Splink baseline | ratio |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in data["runs"]:
         v, ld = r["verify"], r["load"]
         stages = ", ".join(f"{k} {t:.0f}" for k, t in sorted(v["stages"].items(),
                                                                key=lambda kv: -kv[1]))
+        ratio = r.get("verify_ratio_to_splink")
         lines.append(
             f"| {r['taxpayers']:,} / {ld['history_rows']:,} | {r['batch']:,} | "
             f"{ld['seconds']:.0f} s ({ld['peak_rss_mib'] / 1024:.1f} GiB) | "
-            f"{v['seconds']:.0f} s ({v['peak_rss_mib'] / 1024:.1f} GiB) | {stages} |")
+            f"{v['seconds']:.0f} s ({v['peak_rss_mib'] / 1024:.1f} GiB) | {_load(v)} | "
+            f"{stages} | {_baseline_cell(r.get('splink_baseline'))} | "
+            f"{'-' if ratio is None else f'{ratio:.2f}'} |")
     return "\n".join(lines)
 
 

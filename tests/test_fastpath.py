@@ -12,7 +12,7 @@ from matchgate.decide import RequestFacts, Thresholds, decide
 from matchgate.intake import RequestRow
 from matchgate.master.generate import generate
 from matchgate.master.load import load_master
-from matchgate.match.blocking import blocking_keys, rule_keys
+from matchgate.match.blocking import blocking_keys, parse_rule, reachable_where, rule_keys, sided
 from matchgate.match.engine import DuckDBMatchEngine, load_model
 from matchgate.match.fastpath import FastPath, index_dir_for
 from matchgate.match.train import DEFAULT_MODEL_PATH
@@ -37,6 +37,20 @@ def test_blocking_rules_are_read_as_key_columns() -> None:
     assert rule_keys('l."a" = r."b"') is None
     assert rule_keys("levenshtein(l.a, r.a) < 2") is None
     assert blocking_keys(load_model(DEFAULT_MODEL_PATH))
+
+
+def test_a_rule_may_narrow_its_keys_with_filters() -> None:
+    rule = parse_rule('((l."a" = r."a") AND (l."b" = r."b")) AND '
+                      '((l.d IS NULL OR r.d IS NULL))')
+    assert rule is not None and rule.keys == ("a", "b")
+    assert [sided(f, "h.{}", "q.{}") for f in rule.filters] == ["h.d IS NULL OR q.d IS NULL"]
+    # the prefilter keeps every row the keys reach (the filters apply in the join)
+    where = reachable_where([rule.keys], "h", "req")
+    con = duckdb.connect()
+    con.sql("CREATE TABLE req AS SELECT 'X' AS a, 'Y' AS b, '2000' AS d")
+    con.sql("CREATE TABLE h AS SELECT * FROM (VALUES ('X', 'Y', '1990'), ('X', 'Z', NULL)) "
+            "t(a, b, d)")
+    assert con.sql(f"SELECT d FROM h WHERE {where}").fetchall() == [("1990",)]
 
 
 def test_fast_path_decides_as_the_bulk_path(sample: tuple[Path, list[RequestRow]]) -> None:

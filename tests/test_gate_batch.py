@@ -151,3 +151,23 @@ def test_limits_come_before_duplicates() -> None:
     rows = [row(1), row(2)]
     got = check_batch(rows, MANIFEST, limited(max_batch_size=1), set())
     assert {r.reason for r in got.values()} == {"batch_limit"}
+
+
+def test_screening_over_processes_gives_the_checks_of_one_process() -> None:
+    from matchgate.gate import check_request
+    from matchgate.screening import screen
+
+    people = [RequestRow(n, f"R{n}", {c: None for c in REQUEST_COLUMNS} | {
+        **PERSON, "request_id": f"R{n}", "zip": "62702" if n % 3 else "00000",
+        "first_name": "Maria" if n % 5 else "XXX", "reason": "Removal proceedings of the "
+        "named alien under the order cited", "tax_periods": "2024",
+        "statutory_authority": "8 U.S.C. 1253(a)(1)", "case_number": "A123456789",
+        "order_date": "2025-11-02"}) for n in range(1, 41)]
+    one = screen(people, MANIFEST, AGREEMENT, today=TODAY, workers=1)
+    two = screen(people, MANIFEST, AGREEMENT, today=TODAY, workers=2, parallel_from=0)
+    assert one == two
+    keys, problems = two
+    assert keys == {r.request_id: dedupe_key(r.fields) for r in people}
+    expected = {r.request_id: p[0] for r in people
+                if (p := check_request(r.fields, MANIFEST, AGREEMENT, today=TODAY))}
+    assert problems == expected and 0 < len(problems) < len(people)

@@ -50,19 +50,23 @@ def _clean(column: str) -> str:
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, master: Path, requests: Path,
-            request_ids: list[str]) -> None:
+            request_ids: list[str] | None) -> None:
     cols = ", ".join(_clean(c) for c in FIELDS)
     con.sql(f"CREATE TABLE base_master AS SELECT 'M' || CAST(row_number() OVER () AS VARCHAR) "
             f"AS unique_id, tin, {cols} FROM read_parquet('{master}')")
-    con.sql(f"CREATE TABLE base_requests AS SELECT request_id AS unique_id, "
-            f"CAST(NULL AS VARCHAR) AS tin, {cols} "
-            f"FROM read_csv('{requests}', all_varchar = true) "
-            f"WHERE request_id IN (SELECT unnest(?))", params=[request_ids])
+    select = (f"CREATE TABLE base_requests AS SELECT request_id AS unique_id, "
+              f"CAST(NULL AS VARCHAR) AS tin, {cols} "
+              f"FROM read_csv('{requests}', all_varchar = true)")
+    if request_ids is None:
+        con.sql(select)
+    else:
+        con.sql(f"{select} WHERE request_id IN (SELECT unnest(?))", params=[request_ids])
 
 
-def run_baseline(master: Path, requests: Path, request_ids: list[str], *,
+def run_baseline(master: Path, requests: Path, request_ids: list[str] | None, *,
                  seed: int) -> BaselineResult:
-    """Train and run the baseline on the given (valid) requests."""
+    """Train and run the baseline on the given (valid) requests; every request of the file
+    when request_ids is None."""
     start = time.perf_counter()
     con = duckdb.connect()
     try:

@@ -4,8 +4,9 @@ scoring with the model, decision) on requests of a generated batch, in process.
     python bench/lookup/run.py --store /tmp/matchgate-bench/master-1000000.duckdb \
         --requests /tmp/matchgate-bench/data-1000000/requests.csv --count 2000
 
-Writes the index build time, its size on disk and p50/p90/p99 latencies into
-bench/results/lookup.json (keyed by the store's history rows).
+Writes the index build time, its size on disk, p50/p90/p99 latencies and the load average (other
+work on the machine makes timings noisy) into bench/results/lookup.json (keyed by the store's
+taxpayers).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     folder = index_dir_for(args.store, meta.master_version)
     if args.rebuild:
         shutil.rmtree(folder, ignore_errors=True)
+    load_start = [round(x, 2) for x in os.getloadavg()]
     started = time.monotonic()
     fastpath = FastPath(args.store)
     open_seconds = time.monotonic() - started
@@ -71,7 +74,9 @@ def main(argv: list[str] | None = None) -> None:
               "p50_ms": round(float(np.percentile(ms, 50)), 2),
               "p90_ms": round(float(np.percentile(ms, 90)), 2),
               "p99_ms": round(float(np.percentile(ms, 99)), 2),
-              "max_ms": round(float(ms.max()), 2), "codes": codes}
+              "max_ms": round(float(ms.max()), 2), "codes": codes,
+              "load_average": {"start": load_start,
+                               "end": [round(x, 2) for x in os.getloadavg()]}}
     print(json.dumps(result))
     results = json.loads(args.out.read_text()) if args.out.exists() else {"runs": []}
     results["runs"] = [r for r in results["runs"] if r["taxpayers"] != meta.taxpayers]

@@ -9,6 +9,14 @@ as a subprocess; its wall time and the peak resident memory of its whole process
 with psutil every 0.1 s) are recorded. The stage times inside verify come from the
 `batch.completed` audit event. Results are merged into bench/results/scale.json (keyed by master
 and batch size) and drawn in bench/results/scale.png and scale.html.
+
+The baseline runs in the same invocation on the same files: the plain Splink link_only model of
+bench/accuracy/baseline.py (Jaro-Winkler names, Levenshtein street and ZIP, exact date of birth,
+EM training, prediction; the 0.9 threshold applies to its answers) over the master file and the
+same request file, as a subprocess measured like the others. A baseline that runs longer than
+--baseline-timeout seconds is stopped and recorded as not finished, with the time it ran. Every
+figure carries the load average (1, 5, 15 minutes) at its start and end: other work on the
+machine makes timings noisy.
 """
 
 from __future__ import annotations
@@ -18,9 +26,12 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -29,34 +40,53 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
-# The issue's reference: a plain Splink link_only run (train and predict) of 1.28 million
-# requests against 10 million taxpayers took about 3 minutes on this kind of machine.
-SPLINK_REFERENCE_SECONDS = 180.0
+BASELINE_TIMEOUT = 1200.0
 
 
 def matchgate_command() -> list[str]:
     return [sys.executable, "-m", "matchgate"]
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run cmd; its wall seconds and the peak RSS (MiB) of its process tree."""
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None,
+            timeout: float | None = None) -> dict[str, Any]:
+    """Run cmd; its wall seconds, the peak RSS (MiB) of its process tree and the load average
+    at its start and end. Past `timeout` seconds the process tree is stopped and the figures
+    say finished: false."""
     started = time.monotonic()
+    load_start = load_average()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, **(env or {})}, start_new_session=True)
     root = psutil.Process(proc.pid)
     peak = 0
-    while proc.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.1)
-    output = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
-    if proc.returncode != 0:
+    finished = True
+    with tempfile.TemporaryFile() as sink:
+        drain = threading.Thread(target=shutil.copyfileobj, args=(proc.stdout, sink),
+                                 daemon=True)
+        drain.start()
+        while proc.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            if timeout is not None and time.monotonic() - started > timeout:
+                finished = False
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                break
+            time.sleep(0.1)
+        drain.join()
+        sink.seek(0)
+        output = sink.read().decode("utf-8", "replace")
+    if finished and proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output[-3000:]}")
     return {"seconds": round(time.monotonic() - started, 2),
-            "peak_rss_mib": round(peak / 2**20, 1)}
+            "peak_rss_mib": round(peak / 2**20, 1), "finished": finished,
+            "load_average": {"start": load_start, "end": load_average()}}
 
 
 def head_csv(source: Path, target: Path, rows: int) -> None:
@@ -71,9 +101,10 @@ def head_csv(source: Path, target: Path, rows: int) -> None:
 
 def generate(work: Path, taxpayers: int, requests: int) -> tuple[Path, dict[str, Any]]:
     data = work / f"data-{taxpayers}"
+    for done in sorted(data.glob(".complete-*")):  # a file with at least as many requests
+        if int(done.name.split("-")[1]) >= requests:
+            return data, json.loads(done.read_text())
     marker = data / f".complete-{requests}"
-    if marker.exists():
-        return data, json.loads(marker.read_text())
     shutil.rmtree(data, ignore_errors=True)
     figures = measure([*matchgate_command(), "generate", "--out", str(data), "--taxpayers",
                        str(taxpayers), "--requests", str(requests)])
@@ -111,7 +142,7 @@ def stage_seconds(home: Path) -> dict[str, float]:
     return dict(details.get("seconds", {}))
 
 
-def verify(work: Path, data: Path, store: Path, batch: int) -> dict[str, Any]:
+def verify(work: Path, data: Path, store: Path, batch: int) -> tuple[dict[str, Any], Path]:
     requests = data / f"requests-{batch}.csv"
     if not requests.exists():
         head_csv(data / "requests.csv", requests, batch)
@@ -121,7 +152,26 @@ def verify(work: Path, data: Path, store: Path, batch: int) -> dict[str, Any]:
                        str(data / "manifest.toml"), "-o", str(home / "responses.csv"),
                        "--home", str(home)], env={"MATCHGATE_MATCH_STORE": str(store)})
     figures["stages"] = stage_seconds(home)
-    return figures
+    return figures, requests
+
+
+def baseline(data: Path, requests: Path, timeout: float) -> dict[str, Any]:
+    """The plain Splink run (bench/accuracy/baseline.py) on the master file and the requests."""
+    code = ("import sys; from pathlib import Path; "
+            "from bench.accuracy.baseline import run_baseline; "
+            "r = run_baseline(Path(sys.argv[1]), Path(sys.argv[2]), None, seed=2025); "
+            "print(len(r.best), 'requests with a candidate')")
+    env = {"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src"),
+                                          os.environ.get("PYTHONPATH", "")])}
+    return measure([sys.executable, "-c", code, str(data / "master.parquet"), str(requests)],
+                   env=env, timeout=timeout)
+
+
+def ratio(figures: dict[str, Any], base: dict[str, Any] | None) -> float | None:
+    """verify's wall time over the baseline's; None without a finished baseline."""
+    if not base or not base.get("finished"):
+        return None
+    return round(figures["seconds"] / base["seconds"], 3)
 
 
 def read_results(path: Path) -> dict[str, Any]:
@@ -169,20 +219,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[100_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/matchgate-bench"))
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.json")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the plain Splink baseline")
+    parser.add_argument("--baseline-timeout", type=float, default=BASELINE_TIMEOUT,
+                        help="stop the baseline after this many seconds (recorded as not "
+                             "finished)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     results = read_results(args.out)
     results["machine"] = machine()
-    results["splink_reference_seconds"] = SPLINK_REFERENCE_SECONDS
+    results.pop("splink_reference_seconds", None)
     for taxpayers in args.masters:
         data, gen = generate(args.work, taxpayers, max(args.batches))
         store, loaded = load(args.work, data, taxpayers)
         for batch in args.batches:
-            figures = verify(args.work, data, store, batch)
+            figures, requests = verify(args.work, data, store, batch)
+            base = None if args.no_baseline else baseline(data, requests,
+                                                          args.baseline_timeout)
             run = {"taxpayers": taxpayers, "batch": batch, "generate": gen, "load": loaded,
-                   "verify": figures,
-                   "verify_ratio_to_splink_reference": round(
-                       figures["seconds"] / SPLINK_REFERENCE_SECONDS, 3)}
+                   "verify": figures, "splink_baseline": base,
+                   "verify_ratio_to_splink": ratio(figures, base)}
             print(json.dumps(run), flush=True)
             merge(results, run)
             args.out.parent.mkdir(parents=True, exist_ok=True)

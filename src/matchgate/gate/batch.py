@@ -9,10 +9,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from matchgate.agreement import Agreement, OnExcess
+from matchgate.gate.address import parsed_address
 from matchgate.gate.rejection import Rejection, reject
 from matchgate.gate.text import tokens
 from matchgate.gate.values import parse_date, tin_digits
-from matchgate.standardize import parse_address
 
 if TYPE_CHECKING:
     from matchgate.intake.manifest import Manifest
@@ -36,7 +36,7 @@ def dedupe_key(fields: Fields) -> str:
     """The same person at the same address gives the same key, whatever the case, spacing or
     punctuation: normalized first, middle initial, last name and suffix, date of birth, TIN and
     address (house, street, unit, ZIP5). 32 hex characters of a sha256 (no personal data)."""
-    p = parse_address(fields.get("street"), fields.get("unit"), fields.get("city"),
+    p = parsed_address(fields.get("street"), fields.get("unit"), fields.get("city"),
                       fields.get("state"), fields.get("zip"))
     middle = _norm(fields.get("middle_name"))
     tin = fields.get("tin")
@@ -57,8 +57,8 @@ def _earlier(prior_keys: Collection[str], key: str) -> str:
     return "an earlier batch"
 
 
-def _duplicates(requests: Sequence[RequestRow], prior_keys: Collection[str]
-                ) -> dict[str, Rejection]:
+def _duplicates(requests: Sequence[RequestRow], prior_keys: Collection[str],
+                keys: Mapping[str, str] | None = None) -> dict[str, Rejection]:
     out: dict[str, Rejection] = {}
     seen_ids: set[str] = set()
     first_of: dict[str, str] = {}
@@ -68,7 +68,9 @@ def _duplicates(requests: Sequence[RequestRow], prior_keys: Collection[str]
                                                 f"row {r.row_number}: '{r.request_id}'"))
             continue
         seen_ids.add(r.request_id)
-        key = dedupe_key(r.fields)
+        key = keys.get(r.request_id) if keys is not None else None
+        if key is None:
+            key = dedupe_key(r.fields)
         if key in prior_keys:
             out[r.request_id] = reject("duplicate_earlier", None, _earlier(prior_keys, key))
         elif key in first_of:
@@ -101,17 +103,18 @@ def _limits(requests: Sequence[RequestRow], manifest: Manifest, agreement: Agree
 
 
 def check_batch(requests: Sequence[RequestRow], manifest: Manifest, agreement: Agreement,
-                prior_keys: Collection[str], *, official_prior_count: int = 0
-                ) -> dict[str, Rejection]:
+                prior_keys: Collection[str], *, official_prior_count: int = 0,
+                keys: Mapping[str, str] | None = None) -> dict[str, Rejection]:
     """Rejections by request_id for the requests that pass the per-request gate.
 
     `prior_keys`: dedupe keys answered in earlier batches under the same agreement (a set, or a
     mapping to (batch_id, request_id) of the earlier answer, which the message then names).
     `official_prior_count`: requests the manifest's official certified earlier in the agreement's
     period. Limits come first (a request over the limit is not looked at further), then
-    duplicates; within a batch the first occurrence goes ahead."""
+    duplicates; within a batch the first occurrence goes ahead. `keys`: the dedupe keys by
+    request_id when the caller has them already (computed here otherwise)."""
     out = _limits(requests, manifest, agreement, official_prior_count)
     ahead = [r for r in requests if r.request_id not in out]
-    for rid, rej in _duplicates(ahead, prior_keys).items():
+    for rid, rej in _duplicates(ahead, prior_keys, keys).items():
         out.setdefault(rid, rej)
     return out

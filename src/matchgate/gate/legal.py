@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import lru_cache
 
 from matchgate.agreement import LegalBasis
 from matchgate.gate.rejection import Rejection, reject
@@ -52,6 +53,7 @@ def _specific_words(text: str) -> list[str]:
             if t not in GENERIC_REASON_WORDS and len(t) > 2 and not t.isdigit()]
 
 
+@lru_cache(maxsize=65536)
 def reason_problem(text: str) -> str | None:
     """Why a stated reason is not specific, or None when it is: a reason must say, in at least
     three words, of which two are neither filler nor generic ("investigation", "law enforcement
@@ -63,6 +65,7 @@ def reason_problem(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=262144)
 def name_problem(text: str, *, surname: bool) -> str | None:
     if not _LETTER.search(text):
         return f"'{text}' has no letters"

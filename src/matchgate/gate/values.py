@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.+\-Z]*)?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -41,6 +42,7 @@ def parse_date(text: str, *, today: date) -> date | None:
         return None
 
 
+@lru_cache(maxsize=65536)
 def dob_problem(text: str, *, today: date) -> str | None:
     """Why a date of birth is not valid, or None when it is."""
     born = parse_date(text, today=today)
@@ -53,6 +55,7 @@ def dob_problem(text: str, *, today: date) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def past_date_problem(text: str, *, today: date, earliest: date = date(1950, 1, 1)
                       ) -> str | None:
     """Why an order date is not a valid past date, or None when it is."""
@@ -112,6 +115,7 @@ def tax_years(text: str) -> list[int] | None:
     return years or None
 
 
+@lru_cache(maxsize=65536)
 def tax_periods_problem(text: str, *, today: date) -> str | None:
     years = tax_years(text.replace(" - ", "-"))
     if years is None:
@@ -123,6 +127,7 @@ def tax_periods_problem(text: str, *, today: date) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def citation_key(text: str) -> str:
     """A statutory citation reduced for comparison: "8 USC § 1253(a)(1)" and
     "8 U.S.C. 1253(a)(1)" give the same key."""
@@ -130,6 +135,7 @@ def citation_key(text: str) -> str:
     return _CITATION_NOISE.sub("", upper)
 
 
+@lru_cache(maxsize=65536)
 def case_number_key(text: str) -> str:
     """A case number as compared with the agreement's pattern: upper case, without the spaces
     and hyphens that A-numbers are often written with (A-123-456-789)."""

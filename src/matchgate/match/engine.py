@@ -28,6 +28,9 @@ from matchgate.match.train import DEFAULT_MODEL_PATH
 
 REQUESTS_PER_CHUNK = 25_000
 MASTER_ROWS_PER_CHUNK = 2_000_000
+# DuckDB's share of memory per call (it spills beyond it): verify's peak stays within 8 GiB
+# with the Python side and the screening processes.
+MATCH_MEMORY_LIMIT = "4GB"
 
 
 class MatchEngine(Protocol):
@@ -108,7 +111,8 @@ class DuckDBMatchEngine:
         if shaped.num_rows == 0:
             return _empty_candidates()
         with tempfile.TemporaryDirectory(prefix="matchgate-match-") as tmp:
-            con = duckdb.connect(config={"temp_directory": tmp})
+            con = duckdb.connect(config={"temp_directory": tmp,
+                                         "memory_limit": MATCH_MEMORY_LIMIT})
             try:
                 return self._run(con, shaped, threshold_probability)
             finally:

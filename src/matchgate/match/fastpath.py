@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matchgate.master.store import open_master
-from matchgate.match.blocking import blocking_keys
+from matchgate.match.blocking import blocking_keys, blocking_predicate
 from matchgate.match.engine import load_model, master_term_frequencies, tf_columns
 from matchgate.match.scoring import ModelScorer
 from matchgate.match.settings import MODEL_COLUMNS
@@ -175,11 +175,17 @@ class FastPath:
             self.master_version = store.meta().master_version
         self.model = load_model(model_path or DEFAULT_MODEL_PATH)
         self.directory = index_dir_for(self.store_path, self.master_version)
-        if not (self.directory / "rules.json").is_file():
+        if not self._index_current():
             if not build:
                 raise FileNotFoundError(self.directory)
             build_index(self.store_path, self.model, self.directory)
         self._open()
+
+    def _index_current(self) -> bool:
+        """The index exists and was built for the model's blocking keys."""
+        rules = self.directory / "rules.json"
+        keys = blocking_keys(self.model) or []
+        return rules.is_file() and json.loads(rules.read_text()) == [list(k) for k in keys]
 
     def _open(self) -> None:
         d = self.directory
@@ -191,7 +197,8 @@ class FastPath:
             zero_copy_only=False)).astype("S9")
         tf = {p.stem[3:]: pq.read_table(p) for p in d.glob("tf_*.parquet")}
         self.con = duckdb.connect()
-        self.scorer = ModelScorer(self.model, self.con, tf)
+        self.scorer = ModelScorer(self.model, self.con, tf,
+                                  reached=blocking_predicate(self.model, "{}_l", "{}_r"))
 
     def positions(self, request: dict[str, Any]) -> np.ndarray:
         """Positions of the master rows that share every key of some blocking rule with the

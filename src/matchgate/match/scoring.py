@@ -67,7 +67,10 @@ class ModelScorer:
     """Scores one request against candidate master rows (master on the left, as in bulk)."""
 
     def __init__(self, model: dict[str, Any], con: duckdb.DuckDBPyConnection,
-                 term_frequencies: dict[str, pa.Table]) -> None:
+                 term_frequencies: dict[str, pa.Table], *, reached: str | None = None) -> None:
+        """`reached`: SQL over the pairs (<column>_l, <column>_r) saying whether a blocking rule
+        reaches the pair; pairs it does not reach are left out, as bulk prediction leaves
+        them."""
         self.con = con
         self.prior = _prior_weight(float(model["probability_two_random_records_match"]))
         self.comparisons: dict[str, dict[int, Level]] = {}
@@ -77,6 +80,7 @@ class ModelScorer:
             levels = _levels(comparison)
             self.comparisons[name] = {lv.gamma: lv for _, lv in levels}
             cases.append(_case_sql(name, levels))
+        cases.append(f"coalesce(({reached}), FALSE) AS reached" if reached else "TRUE")
         self.sql = f"SELECT {', '.join(cases)} FROM pairs"
         self.tf = {column: dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist(),
                                     strict=True))
@@ -110,7 +114,9 @@ class ModelScorer:
         finally:
             self.con.unregister("pairs")
         out = []
-        for row, levels in zip(rows.to_pylist(), gammas, strict=True):
+        for row, (*levels, reached) in zip(rows.to_pylist(), gammas, strict=True):
+            if not reached:
+                continue
             weights, gamma = {}, {}
             for (name, by_gamma), g in zip(self.comparisons.items(), levels, strict=True):
                 level = by_gamma[g]

@@ -98,10 +98,13 @@ def decided_request_ids(conn: Connection, *, batch_id: str) -> set[str]:
     return set(conn.execute(query).scalars())
 
 
-def decisions_for_batch(conn: Connection, *, batch_id: str) -> list[dict[str, Any]]:
-    """Every decision of the batch, in the order of the batch's rows."""
+def decisions_for_batch(conn: Connection, *, batch_id: str,
+                        with_evidence: bool = True) -> list[dict[str, Any]]:
+    """Every decision of the batch, in the order of the batch's rows (without the evidence
+    column when with_evidence is False: responses never show it, and it is the bulk)."""
+    columns = [c for c in DECISIONS.c if with_evidence or c.name != "evidence"]
     query = (
-        select(DECISIONS)
+        select(*columns)
         .join(REQUESTS, (REQUESTS.c.batch_id == DECISIONS.c.batch_id)
               & (REQUESTS.c.request_id == DECISIONS.c.request_id))
         .where(DECISIONS.c.batch_id == batch_id)
