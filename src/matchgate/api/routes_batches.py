@@ -20,13 +20,13 @@ from matchgate.api.schemas import (
     SingleAnswer,
     SingleRequest,
 )
+from matchgate.api.single import run_single
 from matchgate.columns import REQUEST_COLUMNS
 from matchgate.csvsafe import csv_text
 from matchgate.errors import InputError, Problem
 from matchgate.respond import response_row
 from matchgate.service import Services
 from matchgate.store import jobs
-from matchgate.worker import Worker
 
 router = APIRouter(prefix="/api/v1")
 
@@ -108,8 +108,11 @@ def _text(value: object) -> str | None:
 
 @router.post("/requests", response_model=SingleAnswer,
              responses=errors(400, 404, 409))
-def verify_one(body: SingleRequest, user: CurrentUser, services: ServicesDep) -> SingleAnswer:
-    """Verify one request now, through the same gate, match and decide as a batch."""
+def verify_one(body: SingleRequest, user: CurrentUser, services: ServicesDep,
+               request: Request) -> SingleAnswer:
+    """Verify one request now, through the same gate, decision rules and recording as a batch
+    (its candidates from the fast path's index). The same request again returns the answer
+    first given."""
     unknown = sorted(set(body.request) - set(REQUEST_COLUMNS))
     if unknown:
         raise InputError(f"not request columns: {', '.join(unknown)}")
@@ -119,7 +122,8 @@ def verify_one(body: SingleRequest, user: CurrentUser, services: ServicesDep) ->
                               manifest_name="manifest.json", manifest_bytes=manifest,
                               idempotency_key=None)
     if job["status"] in ("queued", "failed"):
-        Worker(services, name=f"api:{user.name}").run_once(batch_id=job["batch_id"])
+        run_single(services, request.app.state.fastpaths, batch_id=job["batch_id"],
+                   worker=f"api:{user.name}")
     job = visible_job(services, user, job["batch_id"])
     return SingleAnswer(batch_id=job["batch_id"], status=job["status"],
                         release=job["release"], response=_single_response(services, job))
