@@ -54,9 +54,10 @@ def check(store: Store, ack: Acknowledged, *, unfinished: list[str]) -> list[dic
         events = conn.execute(select(AUDIT_EVENTS.c.event_type, AUDIT_EVENTS.c.outcome,
                                      AUDIT_EVENTS.c.batch_id, AUDIT_EVENTS.c.request_id)
                               .where(AUDIT_EVENTS.c.request_id.is_not(None))).all()
-        reviewed = [(r.batch_id, r.request_id) for r in conn.execute(
-            select(REVIEWS.c.batch_id, REVIEWS.c.request_id)
-            .where(REVIEWS.c.outcome.is_not(None)))]
+        released = {(r.batch_id, r.request_id): (r.released or {}).get("code")
+                    for r in conn.execute(select(REVIEWS.c.batch_id, REVIEWS.c.request_id,
+                                                 REVIEWS.c.released)
+                                          .where(REVIEWS.c.outcome.is_not(None)))}
         accounting = Counter((r.batch_id, r.request_id) for r in conn.execute(
             select(DISCLOSURE_ACCOUNTING.c.batch_id, DISCLOSURE_ACCOUNTING.c.request_id)))
     decided = Counter((e.batch_id, e.request_id) for e in events
@@ -72,11 +73,15 @@ def check(store: Store, ack: Acknowledged, *, unfinished: list[str]) -> list[dic
     lost = [f"{b}: {stored.get(b, 0)} decisions for {len(ids)} requests"
             for b, ids in submitted.items()
             if stored.get(b, 0) != len(ids) or any((b, r) not in decisions for r in ids)]
+    # the answer is the decision, or the review's once a reviewer decided it (a reviewer may
+    # decide a single request in the review band before its answer is read back)
     answers = [f"{b}/{rid}: answered {code}, stored {decisions.get((b, rid))}"
                for b, (rid, code) in ack.singles.items()
-               if code is not None and decisions.get((b, rid)) != code]
+               if code is not None and code not in (decisions.get((b, rid)),
+                                                    released.get((b, rid)))]
+    reviewed = list(released)
     missing_reviews = [f"{b}/{r}: acknowledged, not stored" for b, r in ack.reviews
-                       if (b, r) not in set(reviewed)]
+                       if (b, r) not in released]
     keys = set(accounting) | set(disclosures)
     report = AuditLog(store).verify()
     return [
