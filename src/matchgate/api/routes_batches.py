@@ -79,8 +79,8 @@ async def submit_batch(
 @router.get("/batches", response_model=list[BatchStatus], responses=errors())
 def list_batches(user: CurrentUser, services: ServicesDep) -> list[BatchStatus]:
     agency = user.agency if user.role == "requester" else None
-    return [BatchStatus(**batch_ops.status(services, j))
-            for j in jobs.list_jobs(services.store, agency=agency)]
+    return [BatchStatus(**s) for s in batch_ops.statuses(
+        services, jobs.list_jobs(services.store, agency=agency))]
 
 
 @router.get("/batches/{batch_id}", response_model=BatchStatus, responses=errors(404))

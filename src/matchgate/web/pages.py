@@ -141,7 +141,7 @@ def _act(request: Request, batch_id: str, request_id: str, action: Any, done: st
 def web_batches(request: Request, user: WebUser) -> HTMLResponse:
     services = services_of(request)
     agency = user.agency if user.role == "requester" else None
-    rows = [batch_ops.status(services, j) for j in jobs.list_jobs(services.store, agency=agency)]
+    rows = batch_ops.statuses(services, jobs.list_jobs(services.store, agency=agency))
     return page(request, "batches.html", user, batches=rows)
 
 
