@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -141,3 +142,27 @@ def test_single_requests_record_what_the_bulk_path_records(
     # the API used the fast path, opened once for the master version
     engine = app.state.fastpaths.engine()
     assert isinstance(engine, FastPathEngine) and engine is app.state.fastpaths.engine()
+
+
+def test_evidence_parsed_by_duckdb_or_json_gives_the_same_candidates(
+        master: Path, population: GenerateReport) -> None:
+    """A chunk's evidence is parsed by DuckDB, a single request's few rows by json.loads: the
+    candidates are the same either way."""
+    from matchgate.intake import read_requests
+    from matchgate.match.engine import DuckDBMatchEngine
+    from matchgate.pipeline import (
+        PARSE_IN_DUCKDB_FROM,
+        candidate_from_row,
+        standardize_requests,
+        with_parsed_evidence,
+    )
+
+    found = DuckDBMatchEngine(master).find_candidates(
+        standardize_requests(read_requests(population.requests_path).requests))
+    assert 0 < found.num_rows < PARSE_IN_DUCKDB_FROM
+    assert with_parsed_evidence(found) is found  # few rows: left as text
+    many = pa.concat_tables([found] * (PARSE_IN_DUCKDB_FROM // found.num_rows + 1))
+    parsed = with_parsed_evidence(many)
+    assert parsed.schema.field("evidence").type != pa.string()
+    assert [candidate_from_row(r) for r in parsed.to_pylist()] == \
+        [candidate_from_row(r) for r in many.to_pylist()]
