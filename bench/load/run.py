@@ -98,7 +98,10 @@ def measure(work: Path, database_url: str, *, clients: int, seconds: float, work
         "acknowledged": {"batches": len(load.ack.batches), "single_requests":
                          len(load.ack.singles), "batch_requests":
                          sum(len(v) for v in load.ack.batches.values()),
-                         "reviews_decided": len(load.ack.reviews)},
+                         "reviews_decided": len(load.ack.reviews),
+                         # a worker claimed the one-request job first: answered by the batch
+                         "single_requests_answered_later": sum(
+                             code is None for _, code in load.ack.singles.values())},
         "invariants": invariants,
         "held": server_errors == 0 and all(i["held"] for i in invariants),
     }
