@@ -166,3 +166,45 @@ def test_evidence_parsed_by_duckdb_or_json_gives_the_same_candidates(
     assert parsed.schema.field("evidence").type != pa.string()
     assert [candidate_from_row(r) for r in parsed.to_pylist()] == \
         [candidate_from_row(r) for r in many.to_pylist()]
+
+
+def test_a_single_request_a_worker_claimed_first_is_answered_once_it_finishes(
+        stores: tuple[Services, Services], population: GenerateReport) -> None:
+    """A batch worker may claim the one-request job between its submission and the API's own
+    claim: the API then waits for that worker's answer instead of answering 'running'."""
+    import threading
+    import time
+    from datetime import timedelta
+
+    from matchgate.store import jobs
+
+    fast, _ = stores
+    token = add_user(fast.store, name="req-2", role="requester", agency=AGENCY)
+    user = User(name="req-2", role="requester", agency=AGENCY)
+    terms = load_manifest(population.manifest_path)
+    row = rows_of(population)[0]
+    job, _ = batch_ops.submit(
+        fast, user, source_name="request.csv", content=_one_row_csv(row),
+        manifest_name="manifest.json", manifest_bytes=terms.model_dump_json(
+            exclude_none=True).encode(), idempotency_key=None)
+    worker = Worker(fast, name="worker:elsewhere")
+    assert jobs.claim_job(fast.store, worker=worker.name, lease=timedelta(minutes=1),
+                          batch_id=job["batch_id"]) == job["batch_id"]
+
+    def elsewhere() -> None:
+        time.sleep(1.0)
+        worker.process(job["batch_id"])
+        jobs.finish_job(fast.store, batch_id=job["batch_id"], worker=worker.name)
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    with TestClient(create_app(fast.settings, services=fast)) as client:
+        r = client.post("/api/v1/requests", headers={"Authorization": f"Bearer {token}"},
+                        json={"manifest": terms.model_dump(mode="json", exclude_none=True),
+                              "request": row})
+    thread.join()
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["batch_id"] == job["batch_id"] and answer["status"] == "done"
+    assert answer["response"]["request_id"] == row["request_id"]
+    assert fast.store.decided_request_ids(batch_id=job["batch_id"]) == {row["request_id"]}

@@ -20,7 +20,7 @@ from matchgate.api.schemas import (
     SingleAnswer,
     SingleRequest,
 )
-from matchgate.api.single import run_single
+from matchgate.api.single import answer_single
 from matchgate.columns import REQUEST_COLUMNS
 from matchgate.csvsafe import csv_text
 from matchgate.errors import InputError, Problem
@@ -121,9 +121,7 @@ def verify_one(body: SingleRequest, user: CurrentUser, services: ServicesDep,
     job, _ = batch_ops.submit(services, user, source_name="request.csv", content=content,
                               manifest_name="manifest.json", manifest_bytes=manifest,
                               idempotency_key=None)
-    if job["status"] in ("queued", "failed"):
-        run_single(services, request.app.state.fastpaths, batch_id=job["batch_id"],
-                   worker=f"api:{user.name}")
+    answer_single(services, request.app.state.fastpaths, job, worker=f"api:{user.name}")
     job = visible_job(services, user, job["batch_id"])
     return SingleAnswer(batch_id=job["batch_id"], status=job["status"],
                         release=job["release"], response=_single_response(services, job))

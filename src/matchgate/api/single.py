@@ -16,17 +16,22 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from matchgate.match.engine import _empty_candidates
 from matchgate.match.fastpath import FastPath
 from matchgate.service import Services
+from matchgate.store import jobs
 from matchgate.worker import Worker
 
 CANDIDATE_SCHEMA = _empty_candidates().schema
+#: how long a single request waits for another holder of its job (a batch worker) to finish
+WAIT_FOR_OTHERS_SECONDS = 60.0
 
 
 class FastPathEngine:
@@ -77,3 +82,18 @@ def run_single(services: Services, fastpaths: FastPaths, *, batch_id: str,
     """Claim the one-request job and run it on the fast path (None: someone else holds it)."""
     fast = replace(services, _engine=fastpaths.engine())
     return Worker(fast, name=worker).run_once(batch_id=batch_id)
+
+
+def answer_single(services: Services, fastpaths: FastPaths, job: dict[str, Any], *,
+                  worker: str, wait: float = WAIT_FOR_OTHERS_SECONDS) -> None:
+    """Run the one-request job here; if a batch worker claimed it first (between its submission
+    and this claim), or the same request is already being answered, wait a while for that."""
+    if job["status"] in ("queued", "failed") and run_single(
+            services, fastpaths, batch_id=job["batch_id"], worker=worker) is not None:
+        return
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        current = jobs.get_job(services.store, batch_id=job["batch_id"])
+        if current is None or current["status"] in ("done", "failed"):
+            return
+        time.sleep(0.2)
