@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from bench.load.check import check, drain
 from bench.load.driver import Mix, drive
-from bench.load.world import prepare, running
+from bench.load.world import cpu_seconds, prepare, running
 from matchgate.store import Store
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "load.json"
@@ -69,9 +69,13 @@ def measure(work: Path, database_url: str, *, clients: int, seconds: float, work
                                  seed=seed, requesters=requesters, reviewers=reviewers)
     before = loadavg()
     with running(work, settings, req, rev, workers=workers) as world:
+        cpu_before = {name: cpu_seconds(pid) for name, pid in world.pids.items()}
         load, elapsed = drive(world, clients=clients, seconds=seconds, batch_rows=batch_rows,
                               seed=seed)
         during = loadavg()
+        cpu_after = {name: cpu_seconds(pid) for name, pid in world.pids.items()}
+        cpu = {name: round((used - start) / elapsed, 2) for name, start in cpu_before.items()
+               if start is not None and (used := cpu_after[name]) is not None}
         with Store.open(database_url) as store:
             acknowledged = [*load.ack.batches, *load.ack.singles]
             unfinished = drain(store, acknowledged, timeout=drain_seconds)
@@ -84,7 +88,9 @@ def measure(work: Path, database_url: str, *, clients: int, seconds: float, work
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "loadavg_before": before, "loadavg_end_of_load": during,
-                    "loadavg_after": loadavg()},
+                    "loadavg_after": loadavg(),
+                    # CPU seconds per second of the load (1.0: one core all the time)
+                    "process_cpu_share": cpu},
         "setup": {"clients": clients, "mix": vars(Mix.of(clients)), "seconds": seconds,
                   "workers": workers, "taxpayers": taxpayers, "batch_rows": batch_rows,
                   "requester_tokens": requesters, "reviewer_tokens": reviewers,

@@ -46,6 +46,16 @@ class World:
     manifest: dict[str, str]
     manifest_toml: bytes
     logs: list[Path] = field(default_factory=list)
+    pids: dict[str, int] = field(default_factory=dict)  # "serve", "worker-0", ...
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time of a process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def agreement_text(per_token: int, per_agency: int) -> str:
@@ -151,12 +161,15 @@ def running(work: Path, settings: Settings, requester_tokens: list[str],
         server = stack.enter_context(process(
             ["serve", "--port", str(port), "--log-level", log_level], env, serve_log))
         logs = [serve_log]
+        pids = {"serve": server.pid}
         for n in range(workers):
             log = work / f"worker-{n}.log"
-            stack.enter_context(process(["worker", "--log-level", log_level], env, log))
+            pids[f"worker-{n}"] = stack.enter_context(
+                process(["worker", "--log-level", log_level], env, log)).pid
             logs.append(log)
         base_url = f"http://127.0.0.1:{port}"
         wait_until_serving(base_url, server, serve_log)
         yield World(base_url=base_url, settings=settings, requester_tokens=requester_tokens,
                     reviewer_tokens=reviewer_tokens, header=header, rows=rows,
-                    manifest=manifest, manifest_toml=manifest_path.read_bytes(), logs=logs)
+                    manifest=manifest, manifest_toml=manifest_path.read_bytes(), logs=logs,
+                    pids=pids)
