@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="request rows generated for the clients (reused under new ids)")
     parser.add_argument("--batch-rows", type=int, default=10)
     parser.add_argument("--requesters", type=int, default=8, help="requester tokens")
-    parser.add_argument("--reviewers", type=int, default=4, help="reviewer tokens")
+    parser.add_argument("--reviewers", type=int, default=8,
+                        help="reviewer users (one per reviewer client: two clients of one user "
+                             "may both hold its claim, and the second decision is a 409)")
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--postgres", default=POSTGRES,
                         help="a database URL on the PostgreSQL server to use")
