@@ -137,7 +137,7 @@ def test_other_given_name_with_matching_birth_date_goes_to_review() -> None:
 
 def test_partial_names_and_conflicting_middle_initials_never_disclose() -> None:
     for kw in ({"given_name_agrees": None}, {"surname_agrees": False},
-               {"conflicts": frozenset({"middle_initial"})}):
+               {"conflicts": frozenset({"middle_name"})}):
         d = decide(REQ, [cand(**kw)], T)
         assert (d.code, d.reason) == (Code.PENDING_REVIEW, "name_partial"), kw
 

@@ -16,7 +16,8 @@ Then, in order (the first rule that applies decides):
    that differs in more than one digit):
    PENDING_REVIEW at most;
 5. the best candidate's name agrees only in part (an initial for the given name, a different
-   surname, or both carry a middle initial and they differ), or it agrees on the name alone (no
+   surname, or both carry a middle name and they differ: other initials, or two full middle
+   names with one initial, DAVID and DANIEL), or it agrees on the name alone (no
    address, date of birth or TIN evidence), or the address is its only corroboration and the
    name is not firm (a given name that is only related, similar or the other's middle name, a
    surname that shares only one part): PENDING_REVIEW, never a disclosure. The address is what
@@ -178,7 +179,7 @@ def decide(request: RequestFacts, candidates: Sequence[Candidate],
     if contradicts:
         return _decision(request, "review_band", best, runner_up)
     if (best.given_name_agrees is not True or not best.surname_agrees
-            or "middle_initial" in best.conflicts):
+            or "middle_name" in best.conflicts):
         return _decision(request, "name_partial", best, runner_up)
     if not best.corroborated_by:
         return _decision(request, "name_only", best, runner_up)

@@ -469,7 +469,7 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
                              for k, v in evidence.get("gamma", {}).items()}
     corroborated = frozenset(name for name, level in CORROBORATING_LEVELS.items()
                              if gamma.get(name, -1) >= level)
-    first = gamma.get("first_name", -1)
+    first, middle = gamma.get("first_name", -1), gamma.get("middle_name", -1)
     given = None if first == FIRST_NAME_INITIAL_ONLY else first != 0
     return Candidate(
         tin=row["tin"], match_probability=float(row["match_probability"]),
@@ -479,9 +479,9 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
         household_key=row.get("household_key"), corroborated_by=corroborated,
         given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
-        middle_agrees=None if gamma.get("middle_initial", -1) == -1 else
-        gamma["middle_initial"] >= MIDDLE_AGREES_LEVEL,
-        conflicts=frozenset(name for name in ("middle_initial", "tin") if gamma.get(name) == 0),
+        middle_agrees=None if middle == -1 else middle >= MIDDLE_AGREES_LEVEL,
+        conflicts=frozenset({*(["middle_name"] if 0 <= middle < MIDDLE_AGREES_LEVEL else []),
+                             *(["tin"] if gamma.get("tin") == 0 else [])}),
         name_firm=(first in FIRM_FIRST_NAME_LEVELS
                    and gamma.get("last_name", -1) in FIRM_LAST_NAME_LEVELS),
         evidence=evidence,

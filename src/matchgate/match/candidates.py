@@ -19,10 +19,11 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 # dob: exact, day and month swapped, or one keystroke off; tin: exact.
 CORROBORATING_LEVELS: dict[str, int] = {"address": 3, "dob": 4, "tin": 2}
 # first_name: 1 is "initial only matches", 0 "agrees in no way"; last_name: 0 is "agrees in no
-# way"; middle_initial: 0 is "both present and different".
+# way"; middle_name: 1 is "full middle names differ, same initial", 0 "initials differ".
 FIRST_NAME_INITIAL_ONLY = 1
-# middle_initial: the lowest level at which the middle names (or initials) agree.
-MIDDLE_AGREES_LEVEL = 1
+# middle_name: the lowest level at which the middle names (or initials) agree; below it, both
+# sides carry one and they differ.
+MIDDLE_AGREES_LEVEL = 2
 # A firm name, which an address-only match needs (decide.py): the given name exact (7), the
 # same nickname key (6), related in the nickname graph (5) or a close misspelling (4), not a
 # loose one (3) nor the other's middle name (2); the surname exact (4), a shared part of a
