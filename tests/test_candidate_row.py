@@ -29,3 +29,14 @@ def test_middle_name_agreement_from_its_level() -> None:
 def test_corroborating_fields_from_their_levels() -> None:
     assert candidate_from_row(row()).corroborated_by == {"address"}
     assert candidate_from_row(row(address=2, dob=6, tin=2)).corroborated_by == {"dob", "tin"}
+
+
+def test_a_heaped_birth_date_from_its_weight() -> None:
+    def with_dob(weight: float) -> dict[str, Any]:
+        r = row(dob=6)
+        r["evidence"] = json.dumps({"match_weights": {"dob": weight},
+                                    "gamma": json.loads(r["evidence"])["gamma"]})
+        return r
+    assert candidate_from_row(with_dob(6.4)).dob_heaped is True  # one record in 80
+    assert candidate_from_row(with_dob(14.6)).dob_heaped is False  # an ordinary date
+    assert "dob" in candidate_from_row(with_dob(6.4)).corroborated_by

@@ -190,3 +190,17 @@ def test_disclosure_needs_the_required_identifiers(found: set[str], middle: bool
         assert d.code == Code.VERIFIED
     else:
         assert (d.code, d.reason) == (Code.PENDING_REVIEW, "one_identifier")
+
+
+def test_a_heaped_birth_date_counts_only_beside_the_address() -> None:
+    """A date that many records carry (a placeholder, the first of January) is shared by many
+    namesakes elsewhere: with the middle initial it is not two identifiers; at the taxpayer's
+    address, where a relative seldom shares it, it still is."""
+    elsewhere = cand(corroborated_by=frozenset({"dob"}), middle_agrees=True, dob_heaped=True,
+                     address_is_last_known=False)
+    d = decide(REQ, [elsewhere], T2)
+    assert (d.code, d.reason) == (Code.PENDING_REVIEW, "one_identifier")
+    ordinary = replace(elsewhere, dob_heaped=False)
+    assert decide(REQ, [ordinary], T2).code == Code.ADDRESS_DIFFERS
+    at_home = cand(corroborated_by=frozenset({"dob", "address"}), dob_heaped=True)
+    assert decide(REQ, [at_home], T2).code == Code.VERIFIED

@@ -75,6 +75,9 @@ class Candidate:
     std_dob: str | None = None
     household_key: str | None = None  # normalized last known address
     corroborated_by: frozenset[str] = frozenset()  # of {"address", "dob", "tin"}
+    # the dates of birth agree on a heaped date (one that many records carry: a placeholder,
+    # the first of January): no identifier against a namesake elsewhere, only with the address
+    dob_heaped: bool = False
     given_name_agrees: bool | None = True  # None: the initial only; False: not at all
     middle_agrees: bool | None = None  # None: one side has no middle name or initial
     surname_agrees: bool = True
@@ -125,8 +128,12 @@ def _singles_out(request: RequestFacts, best: Candidate, others: Sequence[Candid
 
 def identifiers(candidate: Candidate) -> int:
     """How many identifiers beyond the first and last name agree with the request: the middle
-    name or initial, the date of birth, the address; an exact TIN counts for two."""
+    name or initial, the date of birth, the address; an exact TIN counts for two. A heaped date
+    of birth counts only beside the address: many namesakes elsewhere carry it, a relative at
+    the same address seldom does."""
     found = candidate.corroborated_by
+    if candidate.dob_heaped and "address" not in found:
+        found = found - {"dob"}
     return (len(found - {"tin"}) + (2 if "tin" in found else 0)
             + (1 if candidate.middle_agrees is True else 0))
 

@@ -36,11 +36,12 @@ from matchgate.errors import NotFound
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
 from matchgate.match.candidates import (
-    CORROBORATING_LEVELS,
     FIRM_FIRST_NAME_LEVELS,
     FIRM_LAST_NAME_LEVELS,
     FIRST_NAME_INITIAL_ONLY,
     MIDDLE_AGREES_LEVEL,
+    corroborating,
+    dob_heaped,
 )
 from matchgate.match.engine import MatchEngine
 from matchgate.match.fastpath import FastPath
@@ -467,8 +468,7 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
     evidence = (dict(raw) if isinstance(raw, dict) else json.loads(raw)) if raw else {}
     gamma: dict[str, int] = {k: (-1 if v is None else int(v))
                              for k, v in evidence.get("gamma", {}).items()}
-    corroborated = frozenset(name for name, level in CORROBORATING_LEVELS.items()
-                             if gamma.get(name, -1) >= level)
+    corroborated = corroborating(gamma)
     first, middle = gamma.get("first_name", -1), gamma.get("middle_name", -1)
     given = None if first == FIRST_NAME_INITIAL_ONLY else first != 0
     return Candidate(
@@ -478,6 +478,7 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         std_first_canon=row.get("std_first_canon"), std_last=row.get("std_last"),
         std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
         household_key=row.get("household_key"), corroborated_by=corroborated,
+        dob_heaped=dob_heaped(gamma, evidence.get("match_weights", {})),
         given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
         middle_agrees=None if middle == -1 else middle >= MIDDLE_AGREES_LEVEL,
         conflicts=frozenset({*(["middle_name"] if 0 <= middle < MIDDLE_AGREES_LEVEL else []),

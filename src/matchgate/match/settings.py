@@ -132,7 +132,7 @@ def _dob() -> ComparisonCreator:
         comparison_description="Date of birth: exact, day and month swapped, one digit, near",
         comparison_levels=[
             cll.NullLevel("std_dob"),
-            cll.ExactMatchLevel("std_dob"),
+            cll.ExactMatchLevel("std_dob", term_frequency_adjustments=True),
             cll.CustomLevel(swapped, "Day and month swapped"),
             cll.DamerauLevenshteinLevel("std_dob", 1),
             cll.CustomLevel("substr(std_dob_l, 1, 7) = substr(std_dob_r, 1, 7)",
