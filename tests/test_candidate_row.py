@@ -40,3 +40,4 @@ def test_a_heaped_birth_date_from_its_weight() -> None:
     assert candidate_from_row(with_dob(6.4)).dob_heaped is True  # one record in 80
     assert candidate_from_row(with_dob(14.6)).dob_heaped is False  # an ordinary date
     assert "dob" in candidate_from_row(with_dob(6.4)).corroborated_by
+    assert candidate_from_row(row()).name_weight == 0.0

@@ -204,3 +204,15 @@ def test_a_heaped_birth_date_counts_only_beside_the_address() -> None:
     assert decide(REQ, [ordinary], T2).code == Code.ADDRESS_DIFFERS
     at_home = cand(corroborated_by=frozenset({"dob", "address"}), dob_heaped=True)
     assert decide(REQ, [at_home], T2).code == Code.VERIFIED
+
+
+def test_a_birth_date_beside_a_rare_name_counts_for_two() -> None:
+    """A namesake born the same day is out of reach when few people bear the full name; with a
+    common name, or a heaped date, the birth date alone stays one identifier."""
+    from matchgate.decide import RARE_NAME_WEIGHT
+    rare = cand(corroborated_by=frozenset({"dob"}), address_is_last_known=False,
+                name_weight=RARE_NAME_WEIGHT)
+    assert decide(REQ, [rare], T2).code == Code.ADDRESS_DIFFERS
+    common = replace(rare, name_weight=RARE_NAME_WEIGHT - 2)
+    assert decide(REQ, [common], T2).reason == "one_identifier"
+    assert decide(REQ, [replace(rare, dob_heaped=True)], T2).reason == "one_identifier"

@@ -25,7 +25,9 @@ Then, in order (the first rule that applies decides):
    of a compound one) and often a related or the same middle name;
 6. fewer identifiers beyond the first and last name agree than the agreement requires
    (thresholds.min_identifiers; the identifiers are the middle name or initial, the date of
-   birth, the address and the TIN, an exact TIN counting for two as it is the taxpayer's own):
+   birth, the address and the TIN, an exact TIN counting for two as it is the taxpayer's own,
+   and so does a date of birth beside a rare name; a heaped date of birth counts only beside
+   the address):
    PENDING_REVIEW. Name and address alone cannot tell a taxpayer from a relative of the same
    name living with them (a mother and a daughter, a father and a son without the suffix), and
    name and date of birth alone cannot tell a taxpayer from a namesake born the same day (among
@@ -42,6 +44,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matchgate.codes import Code, reason_code
+
+# The given name and surname weigh this much (log2 Bayes factor, term-frequency adjusted) when
+# about one person in four million bears the full name by chance (the product of the two names'
+# shares): a namesake born the same day is then out of reach. Below it, namesakes born the same
+# day turn up among a million taxpayers (bench/accuracy: wrong disclosures at 20 and 21).
+RARE_NAME_WEIGHT = 22.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,9 @@ class Candidate:
     # the dates of birth agree on a heaped date (one that many records carry: a placeholder,
     # the first of January): no identifier against a namesake elsewhere, only with the address
     dob_heaped: bool = False
+    # the match weight of the given name and the surname (term-frequency adjusted): how rare
+    # the name is, as well as how well it agrees
+    name_weight: float = 0.0
     given_name_agrees: bool | None = True  # None: the initial only; False: not at all
     middle_agrees: bool | None = None  # None: one side has no middle name or initial
     surname_agrees: bool = True
@@ -130,11 +141,15 @@ def identifiers(candidate: Candidate) -> int:
     """How many identifiers beyond the first and last name agree with the request: the middle
     name or initial, the date of birth, the address; an exact TIN counts for two. A heaped date
     of birth counts only beside the address: many namesakes elsewhere carry it, a relative at
-    the same address seldom does."""
+    the same address seldom does. An ordinary date of birth with a rare name (RARE_NAME_WEIGHT)
+    counts for two: a namesake born the same day is then too unlikely to matter, and a relative
+    does not share both the given name and the birthday."""
     found = candidate.corroborated_by
     if candidate.dob_heaped and "address" not in found:
         found = found - {"dob"}
-    return (len(found - {"tin"}) + (2 if "tin" in found else 0)
+    rare_birthday = ("dob" in found and not candidate.dob_heaped
+                     and candidate.name_weight >= RARE_NAME_WEIGHT)
+    return (len(found - {"tin"}) + (2 if "tin" in found else 0) + (1 if rare_birthday else 0)
             + (1 if candidate.middle_agrees is True else 0))
 
 

@@ -469,6 +469,7 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
     gamma: dict[str, int] = {k: (-1 if v is None else int(v))
                              for k, v in evidence.get("gamma", {}).items()}
     corroborated = corroborating(gamma)
+    weights: dict[str, float] = evidence.get("match_weights", {})
     first, middle = gamma.get("first_name", -1), gamma.get("middle_name", -1)
     given = None if first == FIRST_NAME_INITIAL_ONLY else first != 0
     return Candidate(
@@ -478,7 +479,8 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         std_first_canon=row.get("std_first_canon"), std_last=row.get("std_last"),
         std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
         household_key=row.get("household_key"), corroborated_by=corroborated,
-        dob_heaped=dob_heaped(gamma, evidence.get("match_weights", {})),
+        dob_heaped=dob_heaped(gamma, weights),
+        name_weight=sum(float(weights.get(c) or 0.0) for c in ("first_name", "last_name")),
         given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
         middle_agrees=None if middle == -1 else middle >= MIDDLE_AGREES_LEVEL,
         conflicts=frozenset({*(["middle_name"] if 0 <= middle < MIDDLE_AGREES_LEVEL else []),
