@@ -111,6 +111,27 @@ def summary(decisions: Sequence[Decision], truth: dict[str, dict[str, str]]) -> 
             "missed": dict(missed.most_common()), "wrong_ids": wrong_ids}
 
 
+FRONTIER_MIN_IDENTIFIERS = (1, 2, 3)
+FRONTIER_MATCH_PROBABILITY = (0.9, 0.99, 0.9999)
+
+
+def frontier(work: Path, truth: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """Precision and recall of the run's candidates re-decided at other settings of the example
+    agreement (min_identifiers, match_probability; the rest as the agreement sets them)."""
+    std, found, _ = load(work)
+    facts, candidates = facts_of(std), candidates_by_request(found)
+    base = thresholds_of(load_agreement(example_path("agreement.toml")))
+    out = []
+    for k in FRONTIER_MIN_IDENTIFIERS:
+        for p in FRONTIER_MATCH_PROBABILITY:
+            s = summary(replay(facts, candidates, replace(
+                base, min_identifiers=k, match_probability=p)), truth)
+            out.append({"min_identifiers": k, "match_probability": p,
+                        **{key: s[key] for key in ("disclosures", "wrong", "precision",
+                                                   "recall", "not_no_match")}})
+    return out
+
+
 def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--work", type=Path, required=True, help="the --work folder of a run")

@@ -24,6 +24,7 @@ from bench.accuracy.blocking import blocking_recall
 from bench.accuracy.metrics import Answer, figures, pr_curve
 from bench.accuracy.plot import write_pr_plot
 from bench.accuracy.pseudopeople_population import Inputs, build_inputs
+from bench.accuracy.replay import frontier
 from bench.accuracy.segments import SEGMENTS, request_in_segment, segment_tins
 from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.examples import example_path
@@ -249,6 +250,7 @@ def main() -> None:
                                             a.probability) for a in answers], truth, grid)
         points["baseline"] = {k: results["baseline"]["all"][k] for k in ("precision", "recall")}
     results["wrong_disclosures"] = _wrong(decisions, truth, store, report.requests_path)
+    results["frontier"] = frontier(args.work, truth)
     results["pr_curves"] = curves
     results["total_seconds"] = round(time.perf_counter() - start, 1)
     if args.out.exists():  # the outside check's figures stay beside the synthetic ones
