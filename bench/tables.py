@@ -41,9 +41,11 @@ def accuracy_table(data: dict[str, Any]) -> str:
     if front:
         lines += ["", "The frontier (the same candidates re-decided at other settings of the "
                       "agreement; the rest as it sets them):", "",
-                  "| min_identifiers | match_probability | precision | recall | not NO_MATCH |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {f['min_identifiers']} | {f['match_probability']} | {f['precision']:.3%} "
+                  "| min_identifiers | initial_with_address | match_probability | precision "
+                  "| recall | not NO_MATCH |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {f['min_identifiers']} | {str(f['initial_with_address']).lower()} | "
+                  f"{f['match_probability']} | {f['precision']:.3%} "
                   f"({f['wrong']} wrong of {f['disclosures']:,}) | {f['recall']:.2%} | "
                   f"{f['not_no_match']:.2%} |" for f in front]
     pp = data.get("pseudopeople")

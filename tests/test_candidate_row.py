@@ -18,6 +18,8 @@ def row(**gamma: int | None) -> dict[str, Any]:
 
 def test_middle_name_agreement_from_its_level() -> None:
     assert candidate_from_row(row(middle_name=3)).middle_agrees is True
+    assert candidate_from_row(row(middle_name=3)).middle_full is True
+    assert candidate_from_row(row(middle_name=2)).middle_full is False
     assert candidate_from_row(row(middle_name=2)).middle_agrees is True
     assert candidate_from_row(row(middle_name=None)).middle_agrees is None
     assert candidate_from_row(row()).middle_agrees is None

@@ -216,3 +216,16 @@ def test_a_birth_date_beside_a_rare_name_counts_for_two() -> None:
     common = replace(rare, name_weight=RARE_NAME_WEIGHT - 2)
     assert decide(REQ, [common], T2).reason == "one_identifier"
     assert decide(REQ, [replace(rare, dob_heaped=True)], T2).reason == "one_identifier"
+
+
+def test_a_middle_initial_beside_the_address_alone_counts_unless_the_agreement_refuses() -> None:
+    """A relative at the address shares the middle initial about one time in ten: an agreement
+    may refuse it as the address's only companion; a full middle name, or the initial beside a
+    date of birth, still counts."""
+    strict = replace(T2, initial_with_address=False)
+    initial = cand(corroborated_by=frozenset({"address"}), middle_agrees=True)
+    assert decide(REQ, [initial], T2).code == Code.VERIFIED
+    assert decide(REQ, [initial], strict).reason == "one_identifier"
+    assert decide(REQ, [replace(initial, middle_full=True)], strict).code == Code.VERIFIED
+    with_dob = replace(initial, corroborated_by=frozenset({"dob"}), address_is_last_known=False)
+    assert decide(REQ, [with_dob], strict).code == Code.ADDRESS_DIFFERS

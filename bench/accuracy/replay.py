@@ -111,24 +111,29 @@ def summary(decisions: Sequence[Decision], truth: dict[str, dict[str, str]]) -> 
             "missed": dict(missed.most_common()), "wrong_ids": wrong_ids}
 
 
-FRONTIER_MIN_IDENTIFIERS = (1, 2, 3)
-FRONTIER_MATCH_PROBABILITY = (0.9, 0.99, 0.9999)
+def _settings(base: Thresholds) -> list[Thresholds]:
+    """The agreement's thresholds, with min_identifiers 1-3 and the middle initial beside the
+    address counted or not, then with other match thresholds."""
+    out = [replace(base, min_identifiers=k, initial_with_address=i)
+           for k in (1, 2, 3) for i in (True, False)]
+    out += [replace(base, match_probability=p) for p in (0.9, 0.999, 0.9999)
+            if p != base.match_probability]
+    return out
 
 
 def frontier(work: Path, truth: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
     """Precision and recall of the run's candidates re-decided at other settings of the example
-    agreement (min_identifiers, match_probability; the rest as the agreement sets them)."""
+    agreement (the rest as the agreement sets them)."""
     std, found, _ = load(work)
     facts, candidates = facts_of(std), candidates_by_request(found)
-    base = thresholds_of(load_agreement(example_path("agreement.toml")))
     out = []
-    for k in FRONTIER_MIN_IDENTIFIERS:
-        for p in FRONTIER_MATCH_PROBABILITY:
-            s = summary(replay(facts, candidates, replace(
-                base, min_identifiers=k, match_probability=p)), truth)
-            out.append({"min_identifiers": k, "match_probability": p,
-                        **{key: s[key] for key in ("disclosures", "wrong", "precision",
-                                                   "recall", "not_no_match")}})
+    for t in _settings(thresholds_of(load_agreement(example_path("agreement.toml")))):
+        s = summary(replay(facts, candidates, t), truth)
+        out.append({"min_identifiers": t.min_identifiers,
+                    "initial_with_address": t.initial_with_address,
+                    "match_probability": t.match_probability,
+                    **{key: s[key] for key in ("disclosures", "wrong", "precision",
+                                               "recall", "not_no_match")}})
     return out
 
 
@@ -138,6 +143,7 @@ def _args() -> argparse.Namespace:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH)
     p.add_argument("--min-identifiers", type=int)
     p.add_argument("--match-probability", type=float)
+    p.add_argument("--initial-with-address", choices=("true", "false"))
     p.add_argument("--show", type=int, default=40, help="wrong disclosures to print")
     return p.parse_args()
 
@@ -150,6 +156,8 @@ def main() -> None:
         thresholds = replace(thresholds, min_identifiers=args.min_identifiers)
     if args.match_probability is not None:
         thresholds = replace(thresholds, match_probability=args.match_probability)
+    if args.initial_with_address is not None:
+        thresholds = replace(thresholds, initial_with_address=args.initial_with_address == "true")
     decisions = replay(facts_of(std), candidates_by_request(found), thresholds)
     s = summary(decisions, truth)
     print(f"precision {s['precision']:.4%} ({s['wrong']} wrong of {s['disclosures']})  recall "

@@ -40,6 +40,7 @@ from matchgate.match.candidates import (
     FIRM_LAST_NAME_LEVELS,
     FIRST_NAME_INITIAL_ONLY,
     MIDDLE_AGREES_LEVEL,
+    MIDDLE_FULL_LEVEL,
     corroborating,
     dob_heaped,
 )
@@ -96,7 +97,8 @@ def thresholds_of(agreement: Agreement) -> Thresholds:
     return Thresholds(match_probability=t.match_probability,
                       review_probability=t.review_probability,
                       ambiguity_margin=t.ambiguity_margin,
-                      min_identifiers=t.min_identifiers)
+                      min_identifiers=t.min_identifiers,
+                      initial_with_address=t.initial_with_address)
 
 
 class BatchRun:
@@ -483,6 +485,7 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         name_weight=sum(float(weights.get(c) or 0.0) for c in ("first_name", "last_name")),
         given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
         middle_agrees=None if middle == -1 else middle >= MIDDLE_AGREES_LEVEL,
+        middle_full=middle >= MIDDLE_FULL_LEVEL,
         conflicts=frozenset({*(["middle_name"] if 0 <= middle < MIDDLE_AGREES_LEVEL else []),
                              *(["tin"] if gamma.get("tin") == 0 else [])}),
         name_firm=(first in FIRM_FIRST_NAME_LEVELS

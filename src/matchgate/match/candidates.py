@@ -31,6 +31,8 @@ FIRST_NAME_INITIAL_ONLY = 1
 # middle_name: the lowest level at which the middle names (or initials) agree; below it, both
 # sides carry one and they differ.
 MIDDLE_AGREES_LEVEL = 2
+# middle_name: full middle names equal (not only the initials).
+MIDDLE_FULL_LEVEL = 3
 # A firm name, which an address-only match needs (decide.py): the given name exact (7), the
 # same nickname key (6), related in the nickname graph (5) or a close misspelling (4), not a
 # loose one (3) nor the other's middle name (2); the surname exact (4), a shared part of a

@@ -94,12 +94,14 @@ def _middle_name() -> ComparisonCreator:
                   f"jaro_winkler_similarity(std_middle_l, std_middle_r) >= 0.9)")
     return cl.CustomComparison(
         output_column_name="middle_name",
-        comparison_description="Middle name: equal, compatible (initial, one of two, typo), "
-                               "full names that differ, initials that differ",
+        comparison_description="Middle name: full names equal, compatible (initials, one of "
+                               "two, typo), full names that differ, initials that differ",
         comparison_levels=[
             cll.NullLevel("std_middle_initial"),
-            cll.ExactMatchLevel("std_middle"),
-            cll.CustomLevel(compatible, "Initial, first of two middle names or a misspelling"),
+            cll.CustomLevel("std_middle_l = std_middle_r AND length(std_middle_l) > 1",
+                            "Full middle names equal"),
+            cll.CustomLevel(compatible, "Initials equal, first of two middle names or a "
+                                        "misspelling"),
             cll.CustomLevel("std_middle_initial_l = std_middle_initial_r",
                             "Full middle names differ, same initial"),
             cll.ElseLevel().configure(label_for_charts="Initials differ"),
