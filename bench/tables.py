@@ -37,6 +37,17 @@ def accuracy_table(data: dict[str, Any]) -> str:
         valid = sum(sum(c.values()) for c in codes.values())
         lines += ["", f"Custodian review volume: {review:,} of {valid:,} valid requests "
                       f"({review / valid:.1%}) end PENDING_REVIEW."]
+    front = data.get("frontier")
+    if front:
+        lines += ["", "The frontier (the same candidates re-decided at other settings of the "
+                      "agreement; the rest as it sets them):", "",
+                  "| min_identifiers | initial_with_address | match_probability | precision "
+                  "| recall | not NO_MATCH |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {f['min_identifiers']} | {str(f['initial_with_address']).lower()} | "
+                  f"{f['match_probability']} | {f['precision']:.3%} "
+                  f"({f['wrong']} wrong of {f['disclosures']:,}) | {f['recall']:.2%} | "
+                  f"{f['not_no_match']:.2%} |" for f in front]
     pp = data.get("pseudopeople")
     if pp:
         f, n = pp["matchgate"]["all"], pp["data"]

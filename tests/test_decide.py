@@ -137,7 +137,7 @@ def test_other_given_name_with_matching_birth_date_goes_to_review() -> None:
 
 def test_partial_names_and_conflicting_middle_initials_never_disclose() -> None:
     for kw in ({"given_name_agrees": None}, {"surname_agrees": False},
-               {"conflicts": frozenset({"middle_initial"})}):
+               {"conflicts": frozenset({"middle_name"})}):
         d = decide(REQ, [cand(**kw)], T)
         assert (d.code, d.reason) == (Code.PENDING_REVIEW, "name_partial"), kw
 
@@ -190,3 +190,42 @@ def test_disclosure_needs_the_required_identifiers(found: set[str], middle: bool
         assert d.code == Code.VERIFIED
     else:
         assert (d.code, d.reason) == (Code.PENDING_REVIEW, "one_identifier")
+
+
+def test_a_heaped_birth_date_counts_only_beside_the_address() -> None:
+    """A date that many records carry (a placeholder, the first of January) is shared by many
+    namesakes elsewhere: with the middle initial it is not two identifiers; at the taxpayer's
+    address, where a relative seldom shares it, it still is."""
+    elsewhere = cand(corroborated_by=frozenset({"dob"}), middle_agrees=True, dob_heaped=True,
+                     address_is_last_known=False)
+    d = decide(REQ, [elsewhere], T2)
+    assert (d.code, d.reason) == (Code.PENDING_REVIEW, "one_identifier")
+    ordinary = replace(elsewhere, dob_heaped=False)
+    assert decide(REQ, [ordinary], T2).code == Code.ADDRESS_DIFFERS
+    at_home = cand(corroborated_by=frozenset({"dob", "address"}), dob_heaped=True)
+    assert decide(REQ, [at_home], T2).code == Code.VERIFIED
+
+
+def test_a_birth_date_beside_a_rare_name_counts_for_two() -> None:
+    """A namesake born the same day is out of reach when few people bear the full name; with a
+    common name, or a heaped date, the birth date alone stays one identifier."""
+    from matchgate.decide import RARE_NAME_WEIGHT
+    rare = cand(corroborated_by=frozenset({"dob"}), address_is_last_known=False,
+                name_weight=RARE_NAME_WEIGHT)
+    assert decide(REQ, [rare], T2).code == Code.ADDRESS_DIFFERS
+    common = replace(rare, name_weight=RARE_NAME_WEIGHT - 2)
+    assert decide(REQ, [common], T2).reason == "one_identifier"
+    assert decide(REQ, [replace(rare, dob_heaped=True)], T2).reason == "one_identifier"
+
+
+def test_a_middle_initial_beside_the_address_alone_counts_unless_the_agreement_refuses() -> None:
+    """A relative at the address shares the middle initial about one time in ten: an agreement
+    may refuse it as the address's only companion; a full middle name, or the initial beside a
+    date of birth, still counts."""
+    strict = replace(T2, initial_with_address=False)
+    initial = cand(corroborated_by=frozenset({"address"}), middle_agrees=True)
+    assert decide(REQ, [initial], T2).code == Code.VERIFIED
+    assert decide(REQ, [initial], strict).reason == "one_identifier"
+    assert decide(REQ, [replace(initial, middle_full=True)], strict).code == Code.VERIFIED
+    with_dob = replace(initial, corroborated_by=frozenset({"dob"}), address_is_last_known=False)
+    assert decide(REQ, [with_dob], strict).code == Code.ADDRESS_DIFFERS

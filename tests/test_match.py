@@ -142,7 +142,7 @@ def test_packaged_model_loads() -> None:
     assert model["link_type"] == "link_only"
     assert 0 < model["probability_two_random_records_match"] < 0.01
     names = [c["output_column_name"] for c in model["comparisons"]]
-    assert names == ["first_name", "last_name", "middle_initial", "suffix", "dob", "address",
+    assert names == ["first_name", "last_name", "middle_name", "suffix", "dob", "address",
                      "unit", "tin"]
     db_api = DuckDBAPI()
     empty = pa.table({c: pa.array([], pa.string()) for c in ("unique_id", *MODEL_COLUMNS)})

@@ -24,6 +24,7 @@ from bench.accuracy.blocking import blocking_recall
 from bench.accuracy.metrics import Answer, figures, pr_curve
 from bench.accuracy.plot import write_pr_plot
 from bench.accuracy.pseudopeople_population import Inputs, build_inputs
+from bench.accuracy.replay import frontier
 from bench.accuracy.segments import SEGMENTS, request_in_segment, segment_tins
 from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.examples import example_path
@@ -177,6 +178,18 @@ def _curve(answers: list[Answer], truth: dict[str, dict[str, str]],
     return pr_curve(scored, in_master, thresholds)
 
 
+BY_IDENTIFIERS = "matchgate, min_identifiers 1-3"
+
+
+def identifier_curve(front: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """The frontier's points at the agreement's match threshold, one per min_identifiers (the
+    match threshold hardly moves matchgate: its curve over it is nearly a point)."""
+    base = front[0]["match_probability"]
+    return [{"threshold": f["min_identifiers"], "precision": f["precision"],
+             "recall": f["recall"]} for f in front
+            if f["initial_with_address"] and f["match_probability"] == base]
+
+
 def _pseudopeople(args: argparse.Namespace) -> None:
     """matchgate on pseudopeople's sample, merged into the results file under 'pseudopeople'."""
     start = time.perf_counter()
@@ -249,6 +262,8 @@ def main() -> None:
                                             a.probability) for a in answers], truth, grid)
         points["baseline"] = {k: results["baseline"]["all"][k] for k in ("precision", "recall")}
     results["wrong_disclosures"] = _wrong(decisions, truth, store, report.requests_path)
+    results["frontier"] = frontier(args.work, truth)
+    curves[BY_IDENTIFIERS] = identifier_curve(results["frontier"])
     results["pr_curves"] = curves
     results["total_seconds"] = round(time.perf_counter() - start, 1)
     if args.out.exists():  # the outside check's figures stay beside the synthetic ones

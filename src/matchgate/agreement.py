@@ -165,6 +165,11 @@ class Thresholds(_Strict):
         default=1, ge=1, le=3,
         description="identifiers beyond the first and last name (middle name, date of birth, "
                     "address; an exact TIN counts for two) that must agree for a disclosure")
+    initial_with_address: bool = Field(
+        default=True,
+        description="whether a middle name that agrees only by its initial counts as an "
+                    "identifier when the address is the only other one (a relative at the "
+                    "address shares the initial about one time in ten)")
 
     @field_validator("review_probability")
     @classmethod
@@ -325,7 +330,9 @@ class Agreement(_Strict):
             ("review band", f"{t.review_probability} <= probability < {t.match_probability}"),
             ("ambiguity margin", f"runner-up within {t.ambiguity_margin} match weight of the best"),
             ("identifiers", f"{t.min_identifiers} besides the name (middle name, date of birth, "
-                            "address; a TIN counts for two)"),
+                            "address; a TIN counts for two)"
+                            + ("" if t.initial_with_address else
+                               "; a middle initial not beside the address alone")),
             ("batch size limit", f"{lim.max_batch_size} requests ({lim.on_excess.value})"),
             ("per official", f"{lim.max_requests_per_official} requests per "
                              f"{lim.official_period_days} days"),

@@ -36,11 +36,13 @@ from matchgate.errors import NotFound
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
 from matchgate.match.candidates import (
-    CORROBORATING_LEVELS,
     FIRM_FIRST_NAME_LEVELS,
     FIRM_LAST_NAME_LEVELS,
     FIRST_NAME_INITIAL_ONLY,
     MIDDLE_AGREES_LEVEL,
+    MIDDLE_FULL_LEVEL,
+    corroborating,
+    dob_heaped,
 )
 from matchgate.match.engine import MatchEngine
 from matchgate.match.fastpath import FastPath
@@ -95,7 +97,8 @@ def thresholds_of(agreement: Agreement) -> Thresholds:
     return Thresholds(match_probability=t.match_probability,
                       review_probability=t.review_probability,
                       ambiguity_margin=t.ambiguity_margin,
-                      min_identifiers=t.min_identifiers)
+                      min_identifiers=t.min_identifiers,
+                      initial_with_address=t.initial_with_address)
 
 
 class BatchRun:
@@ -473,9 +476,9 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
     evidence = (dict(raw) if isinstance(raw, dict) else json.loads(raw)) if raw else {}
     gamma: dict[str, int] = {k: (-1 if v is None else int(v))
                              for k, v in evidence.get("gamma", {}).items()}
-    corroborated = frozenset(name for name, level in CORROBORATING_LEVELS.items()
-                             if gamma.get(name, -1) >= level)
-    first = gamma.get("first_name", -1)
+    corroborated = corroborating(gamma)
+    weights: dict[str, float] = evidence.get("match_weights", {})
+    first, middle = gamma.get("first_name", -1), gamma.get("middle_name", -1)
     given = None if first == FIRST_NAME_INITIAL_ONLY else first != 0
     return Candidate(
         tin=row["tin"], match_probability=float(row["match_probability"]),
@@ -484,10 +487,13 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         std_first_canon=row.get("std_first_canon"), std_last=row.get("std_last"),
         std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
         household_key=row.get("household_key"), corroborated_by=corroborated,
+        dob_heaped=dob_heaped(gamma, weights),
+        name_weight=sum(float(weights.get(c) or 0.0) for c in ("first_name", "last_name")),
         given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
-        middle_agrees=None if gamma.get("middle_initial", -1) == -1 else
-        gamma["middle_initial"] >= MIDDLE_AGREES_LEVEL,
-        conflicts=frozenset(name for name in ("middle_initial", "tin") if gamma.get(name) == 0),
+        middle_agrees=None if middle == -1 else middle >= MIDDLE_AGREES_LEVEL,
+        middle_full=middle >= MIDDLE_FULL_LEVEL,
+        conflicts=frozenset({*(["middle_name"] if 0 <= middle < MIDDLE_AGREES_LEVEL else []),
+                             *(["tin"] if gamma.get("tin") == 0 else [])}),
         name_firm=(first in FIRM_FIRST_NAME_LEVELS
                    and gamma.get("last_name", -1) in FIRM_LAST_NAME_LEVELS),
         evidence=evidence,

@@ -18,11 +18,21 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 # address: house number, street name and ZIP5 equal on some year of the taxpayer's history;
 # dob: exact, day and month swapped, or one keystroke off; tin: exact.
 CORROBORATING_LEVELS: dict[str, int] = {"address": 3, "dob": 4, "tin": 2}
+# dob: the exact level, whose weight is adjusted for how common the date is in the master file.
+# Dates of birth heap: the first of January or a placeholder for people who do not know theirs,
+# a clamp of some upstream system. A date that at least one record in about a thousand carries
+# (weight below this, some 25 times the share of an ordinary date) is heaped: it still tells a
+# taxpayer from a relative at the same address, not from a namesake elsewhere (decide.py).
+DOB_EXACT_LEVEL = 6
+HEAPED_DOB_WEIGHT = 10.0
 # first_name: 1 is "initial only matches", 0 "agrees in no way"; last_name: 0 is "agrees in no
-# way"; middle_initial: 0 is "both present and different".
+# way"; middle_name: 1 is "full middle names differ, same initial", 0 "initials differ".
 FIRST_NAME_INITIAL_ONLY = 1
-# middle_initial: the lowest level at which the middle names (or initials) agree.
-MIDDLE_AGREES_LEVEL = 1
+# middle_name: the lowest level at which the middle names (or initials) agree; below it, both
+# sides carry one and they differ.
+MIDDLE_AGREES_LEVEL = 2
+# middle_name: full middle names equal (not only the initials).
+MIDDLE_FULL_LEVEL = 3
 # A firm name, which an address-only match needs (decide.py): the given name exact (7), the
 # same nickname key (6), related in the nickname graph (5) or a close misspelling (4), not a
 # loose one (3) nor the other's middle name (2); the surname exact (4), a shared part of a
@@ -81,3 +91,15 @@ JOIN {STORE_ALIAS}.taxpayers t ON t.tin = b.tin
 JOIN {requests} r ON r.unique_id = b.request_id
 ORDER BY b.request_id, b.match_weight DESC, b.tin
 """
+
+
+def corroborating(gamma: dict[str, int]) -> frozenset[str]:
+    """The fields beyond the name that corroborate a match, from a candidate's gamma levels."""
+    return frozenset(name for name, level in CORROBORATING_LEVELS.items()
+                     if gamma.get(name, -1) >= level)
+
+
+def dob_heaped(gamma: dict[str, int], weights: dict[str, float]) -> bool:
+    """Whether the dates of birth agree exactly on a heaped date."""
+    return (gamma.get("dob") == DOB_EXACT_LEVEL
+            and weights.get("dob", HEAPED_DOB_WEIGHT) < HEAPED_DOB_WEIGHT)

@@ -182,10 +182,13 @@ class FastPath:
         self._open()
 
     def _index_current(self) -> bool:
-        """The index exists and was built for the model's blocking keys."""
+        """The index exists and was built for the model's blocking keys and term-frequency
+        columns."""
         rules = self.directory / "rules.json"
         keys = blocking_keys(self.model) or []
-        return rules.is_file() and json.loads(rules.read_text()) == [list(k) for k in keys]
+        return (rules.is_file() and json.loads(rules.read_text()) == [list(k) for k in keys]
+                and all((self.directory / f"tf_{c}.parquet").is_file()
+                        for c in tf_columns(self.model)))
 
     def _open(self) -> None:
         d = self.directory

@@ -82,13 +82,29 @@ def _last_name() -> ComparisonCreator:
         ])
 
 
-def _middle_initial() -> ComparisonCreator:
+def _middle_name() -> ComparisonCreator:
+    # One side often holds only the initial (forms ask for it), or only the first of two middle
+    # names (JUAN for JUAN CARLOS); a misspelling keeps the initial. Two full middle names that
+    # share the initial and differ otherwise (DAVID and DANIEL) are two people: relatives and
+    # namesakes agree on the initial far more often than on the name.
+    prefix = ("strpos(concat(std_middle_l, ' '), concat(std_middle_r, ' ')) = 1 OR "
+              "strpos(concat(std_middle_r, ' '), concat(std_middle_l, ' ')) = 1")
+    compatible = (f"std_middle_initial_l = std_middle_initial_r AND (length(std_middle_l) = 1 "
+                  f"OR length(std_middle_r) = 1 OR {prefix} OR "
+                  f"jaro_winkler_similarity(std_middle_l, std_middle_r) >= 0.9)")
     return cl.CustomComparison(
-        output_column_name="middle_initial",
+        output_column_name="middle_name",
+        comparison_description="Middle name: full names equal, compatible (initials, one of "
+                               "two, typo), full names that differ, initials that differ",
         comparison_levels=[
             cll.NullLevel("std_middle_initial"),
-            cll.ExactMatchLevel("std_middle_initial"),
-            cll.ElseLevel(),
+            cll.CustomLevel("std_middle_l = std_middle_r AND length(std_middle_l) > 1",
+                            "Full middle names equal"),
+            cll.CustomLevel(compatible, "Initials equal, first of two middle names or a "
+                                        "misspelling"),
+            cll.CustomLevel("std_middle_initial_l = std_middle_initial_r",
+                            "Full middle names differ, same initial"),
+            cll.ElseLevel().configure(label_for_charts="Initials differ"),
         ])
 
 
@@ -118,7 +134,7 @@ def _dob() -> ComparisonCreator:
         comparison_description="Date of birth: exact, day and month swapped, one digit, near",
         comparison_levels=[
             cll.NullLevel("std_dob"),
-            cll.ExactMatchLevel("std_dob"),
+            cll.ExactMatchLevel("std_dob", term_frequency_adjustments=True),
             cll.CustomLevel(swapped, "Day and month swapped"),
             cll.DamerauLevenshteinLevel("std_dob", 1),
             cll.CustomLevel("substr(std_dob_l, 1, 7) = substr(std_dob_r, 1, 7)",
@@ -178,7 +194,7 @@ def _tin() -> ComparisonCreator:
 
 
 def comparisons() -> list[ComparisonCreator]:
-    return [_first_name(), _last_name(), _middle_initial(), _suffix(), _dob(), _address(),
+    return [_first_name(), _last_name(), _middle_name(), _suffix(), _dob(), _address(),
             _unit(), _tin()]
 
 
