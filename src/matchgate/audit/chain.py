@@ -53,27 +53,16 @@ class AuditLog:
     # -- appending -----------------------------------------------------------------------------
 
     def append(self, events: Sequence[AuditEvent]) -> int:
-        """Append the events in one transaction; returns the seq of the last one (the new head).
-        An empty sequence writes nothing and returns the current head."""
+        """Append the events in one transaction of their own; returns the seq of the last one
+        (the new head). An empty sequence writes nothing and returns the current head."""
         for event in events:
             check_details(event.details)
         with self.store.writing() as conn:
-            head = self._lock_head(conn)
-            if not events:
-                return head.last_seq
-            ts = datetime.now(UTC).isoformat(timespec="microseconds")
-            seq, last_hash = head.last_seq, head.last_hash
-            for part in _chunks(events, CHUNK_EVENTS):
-                rows = []
-                for event in part:
-                    seq += 1
-                    row = _row(event, seq, ts, last_hash)
-                    last_hash = row["hash"]
-                    rows.append(row)
-                conn.execute(AUDIT_EVENTS.insert(), rows)
-            conn.execute(update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1)
-                         .values(last_seq=seq, last_hash=last_hash))
-            return seq
+            return append_in(conn, events)
+
+    def append_in(self, conn: Connection, events: Sequence[AuditEvent]) -> int:
+        """Append the events inside the caller's writing transaction (see append_in)."""
+        return append_in(conn, events)
 
     def _lock_head(self, conn: Connection) -> Head:
         return lock_head(conn)
@@ -100,6 +89,29 @@ class AuditLog:
                 select(AUDIT_HEAD.c.last_seq, AUDIT_HEAD.c.last_hash)).first()
             head = Head(int(head_row[0]), head_row[1]) if head_row is not None else None
             return check_chain(stream_events(conn), events=events, head=head)
+
+
+def append_in(conn: Connection, events: Sequence[AuditEvent]) -> int:
+    """Append the events in the caller's writing transaction (so that they commit, or vanish,
+    with whatever else it writes: a decision, a batch, a review); returns the new head's seq.
+    The caller's transaction must be a writing one (Store.writing), which holds the log's lock
+    once the head is read here."""
+    head = lock_head(conn)
+    if not events:
+        return head.last_seq
+    ts = datetime.now(UTC).isoformat(timespec="microseconds")
+    seq, last_hash = head.last_seq, head.last_hash
+    for part in _chunks(events, CHUNK_EVENTS):
+        rows = []
+        for event in part:
+            seq += 1
+            row = _row(event, seq, ts, last_hash)
+            last_hash = row["hash"]
+            rows.append(row)
+        conn.execute(AUDIT_EVENTS.insert(), rows)
+    conn.execute(update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1)
+                 .values(last_seq=seq, last_hash=last_hash))
+    return seq
 
 
 def lock_head(conn: Connection) -> Head:

@@ -69,7 +69,8 @@ def as_record(batch_id: str, decision: dict[str, Any], decided_at: datetime) -> 
 
 
 def record_decisions(conn: Connection, *, batch_id: str,
-                     decisions: list[dict[str, Any]]) -> None:
+                     decisions: list[dict[str, Any]]) -> datetime:
+    """Insert the decisions in the caller's transaction; returns their decided_at."""
     require_batch(conn, batch_id)
     decided_at = utcnow()
     records = [as_record(batch_id, d, decided_at) for d in decisions]
@@ -91,6 +92,7 @@ def record_decisions(conn: Connection, *, batch_id: str,
         raise StoreNotFound(f"batch {batch_id!r}: decision(s) for request(s) not in the batch: "
                             f"{sample(unknown)}") from exc
     refresh_statistics(conn, DECISIONS, len(records))
+    return decided_at
 
 
 def decided_request_ids(conn: Connection, *, batch_id: str) -> set[str]:
