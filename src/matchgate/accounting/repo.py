@@ -10,9 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from matchgate.accounting.records import ACCOUNTING_COLUMNS
+from matchgate.store.bulk import insert_rows
 from matchgate.store.models import DECISIONS, DISCLOSURE_ACCOUNTING
-
-CHUNK_ROWS = 5_000
 
 
 def insert_records(conn: Connection, *, batch_id: str, records: Sequence[dict[str, Any]],
@@ -25,9 +24,9 @@ def insert_records(conn: Connection, *, batch_id: str, records: Sequence[dict[st
         first = records[0]["request_id"]
         disclosed_at = conn.execute(select(DECISIONS.c.decided_at).where(
             DECISIONS.c.batch_id == batch_id, DECISIONS.c.request_id == first)).scalar_one()
-    rows = [{**r, "batch_id": batch_id, "disclosed_at": disclosed_at} for r in records]
-    for start in range(0, len(rows), CHUNK_ROWS):
-        conn.execute(DISCLOSURE_ACCOUNTING.insert(), rows[start:start + CHUNK_ROWS])
+    columns = [c for c in records[0] if c not in ("batch_id", "disclosed_at")]
+    insert_rows(conn, DISCLOSURE_ACCOUNTING, [*columns, "batch_id", "disclosed_at"],
+                ([*(r[c] for c in columns), batch_id, disclosed_at] for r in records))
 
 
 def _select() -> Any:
