@@ -352,14 +352,15 @@ class BatchRun:
             stored.append(row)
             details: dict[str, Any] = {"code": d.code.value, "reason": d.reason,
                                        "candidates": len(candidates.get(d.request_id, []))}
-            if d.matched_tin:
-                details["taxpayer"] = self.audit.tin_ref(d.matched_tin)
+            ref = self.audit.tin_ref(d.matched_tin) if d.matched_tin else None
+            if ref is not None:
+                details["taxpayer"] = ref
                 details["match_probability"] = d.match_probability
             events.append(self._event("request.decided", request_id=d.request_id,
                                       details=details))
             if d.code in DISCLOSING_CODES and d.matched_tin:
                 events.append(self._event("disclosure", request_id=d.request_id, details={
-                    "taxpayer": self.audit.tin_ref(d.matched_tin),
+                    "taxpayer": ref,
                     "recipient": self.agreement.requesting_agency,
                     "legal_basis": self.manifest.legal_basis,
                     "fields": sorted(row["disclosed"]) or ["verification_code"]}))
@@ -378,6 +379,7 @@ class BatchRun:
         `request.responded` events, `batch.completed` and the batch's done state. A batch that
         is already done gets its files written again and one `batch.responses_rewritten`
         event: its requests were answered once, and the log says so once."""
+        started = time.monotonic()
         decisions = self.store.decisions_for_batch(batch_id=self.batch_id, with_evidence=False)
         disclosable = self.disclosable
         with self.reporter.stage("respond", total=len(decisions)) as st:
@@ -397,11 +399,13 @@ class BatchRun:
             return dict(codes), dict(reasons)
         if batch is not None and batch["status"] != "running":
             self.store.set_batch_status(batch_id=self.batch_id, status="running")
+        seconds = {**self.seconds}
+        seconds["respond"] = seconds.get("respond", 0.0) + time.monotonic() - started
         events = [*(self._event("request.responded", request_id=str(d["request_id"]),
                                 details={"code": d["code"]}) for d in decisions),
                   self._event("batch.completed", details={
                       "codes": dict(codes),
-                      "seconds": {k: round(v, 2) for k, v in self.seconds.items()}})]
+                      "seconds": {k: round(v, 2) for k, v in seconds.items()}})]
         self.store.set_batch_status(batch_id=self.batch_id, status="done",
                                     master_version=self.engine.master_version,
                                     also=self._appending(events, "respond"))

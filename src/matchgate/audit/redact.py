@@ -34,9 +34,15 @@ class SensitiveDetail(MatchgateError):
     status = 500
 
 
+TIN_SEPARATORS = re.compile(r"[\s-]")
+NINE_DIGITS = re.compile(r"[0-9]{9}")
+
+
 def normalize_tin(tin: str) -> str:
-    digits = re.sub(r"[\s-]", "", tin)
-    if not re.fullmatch(r"[0-9]{9}", digits):
+    if len(tin) == 9 and tin.isascii() and tin.isdigit():
+        return tin  # the usual case, as stored: nine ASCII digits
+    digits = TIN_SEPARATORS.sub("", tin)
+    if not NINE_DIGITS.fullmatch(digits):
         raise InputError("a TIN has nine digits (hyphens and spaces are ignored)")
     return digits
 
