@@ -27,7 +27,7 @@ CHUNK = 40
 LEASE_SECONDS = 1
 
 
-def make_population(folder: Path, *, requests: int = 320, seed: int = 41) -> GenerateReport:
+def make_population(folder: Path, *, requests: int = 220, seed: int = 41) -> GenerateReport:
     return generate(folder, taxpayers=1200, requests=requests, seed=seed)
 
 
