@@ -97,12 +97,12 @@ class FaultWorld:
         path = self.home / f"worker-{self.runs}.log"
         return path.read_text(encoding="utf-8", errors="replace")[-3000:]
 
-    def run_worker(self, *, fault: str | None = None, timeout: float = 240) -> int:
+    def run_worker(self, *, fault: str | None = None, timeout: float = 240, **env: str) -> int:
         """Run `matchgate worker --once` (after the last worker's lease lapsed), stopped at the
         fault point named if it gets there; its return code (-9 when killed)."""
         time.sleep(LEASE_SECONDS + 0.1)
         extra = {"MATCHGATE_FAULT_AT": fault} if fault else {}
-        process = self.start_worker("--once", **extra)
+        process = self.start_worker("--once", **extra, **env)
         try:
             return process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

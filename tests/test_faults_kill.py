@@ -5,8 +5,8 @@ disclosed twice, and the audit chain verifies (matchgate.audit.consistency after
 The process stops itself with a real SIGKILL at a named point (matchgate.faultpoints:
 MATCHGATE_FAULT_AT=record:2 is the second chunk's recording transaction, open), and the full run
 also kills from outside at random moments. CI runs one kill per stage (and one after the batch
-is done, before its job is) on SQLite and two on PostgreSQL; MATCHGATE_FAULTS_FULL=1 runs at least 30 on each (MATCHGATE_FAULTS_SEED picks the
-points).
+is done, before its job is) on SQLite and two on PostgreSQL; MATCHGATE_FAULTS_FULL=1 runs at
+least 30 on each (MATCHGATE_FAULTS_SEED picks the points).
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ from matchgate.settings import Settings
 
 MIB = 1024 * 1024
 #: what DuckDB and the engines report when a write finds the disk full
-NO_SPACE_TEXTS = ("no space left on device", "out of disk space")
+NO_SPACE_TEXTS = ("no space left on device", "out of disk space",
+                  # DuckDB, when its temp_directory fills up: "failed to offload data block
+                  # ... This limit was set by the 'max_temp_directory_size' setting"
+                  "max_temp_directory_size")
 
 
 def use_tmp_dir(settings: Settings) -> None:
