@@ -79,15 +79,20 @@ def _key_kind(key: str) -> int:
     return PLAIN
 
 
-def _check_item(path: str, key: str, value: Any) -> None:
+def _check_item(parent: str, key: str, value: Any) -> None:
     kind = _key_kind(key)
-    if kind == TIN_KEY and value is not None:
+    if kind == PLAIN:
+        if type(value) not in _SCALARS:
+            check_details(value, f"{parent}.{key}")
+    elif value is None:
+        return
+    elif kind == TIN_KEY:
         if not (isinstance(value, str) and TIN_REF.fullmatch(value)):
-            raise SensitiveDetail(f"audit details {path!r}: a TIN must be written as tin_ref(tin)")
-    elif kind == PERSONAL_KEY and value is not None:
-        raise SensitiveDetail(f"audit details {path!r}: names and birth dates are not logged")
-    elif type(value) not in _SCALARS:
-        check_details(value, path)
+            raise SensitiveDetail(f"audit details {f'{parent}.{key}'!r}: a TIN must be "
+                                  "written as tin_ref(tin)")
+    else:
+        raise SensitiveDetail(f"audit details {f'{parent}.{key}'!r}: names and birth dates "
+                              "are not logged")
 
 
 def check_details(value: Any, path: str = "details") -> None:
@@ -101,7 +106,7 @@ def check_details(value: Any, path: str = "details") -> None:
                                   "write TINs as tin_ref(tin)")
     elif isinstance(value, dict | Mapping):
         for key, item in value.items():
-            _check_item(f"{path}.{key}", str(key), item)
+            _check_item(path, key if type(key) is str else str(key), item)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             check_details(item, f"{path}[{index}]")
