@@ -15,8 +15,10 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -24,6 +26,9 @@ import pytest
 
 from faults_world import FaultWorld, make_master, make_population
 from matchgate.master.generate import GenerateReport
+from matchgate.service import Services
+from matchgate.store import jobs
+from matchgate.worker import Worker
 
 PG_BIN = Path(os.environ.get("MATCHGATE_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 OS_USER = "postgres"
@@ -66,6 +71,12 @@ class Cluster:
     def restart(self) -> None:
         """Stop (fast: every session is cut off, open transactions roll back), then start."""
         self._ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        self._ctl("stop", "-m", "fast")
+
+    def start(self) -> None:
+        self._ctl("start")
 
     def destroy(self) -> None:
         try:
@@ -145,4 +156,32 @@ def test_postgres_restarted_mid_batch_the_batch_completes_once(
         assert 0 < decided_before < population.requests
         world.assert_done_once(batch, population.requests)
     finally:
+        world.services.store.close()
+
+
+def test_the_heartbeat_outlives_a_database_outage(
+        cluster: Cluster, tmp_path: Path, master: Path, population: GenerateReport) -> None:
+    world = FaultWorld(tmp_path, cluster.url, master, population)
+    services = Services.open(world.settings.model_copy(update={"worker_lease_seconds": 3}))
+    try:
+        worker = Worker(services, name="heartbeat-test")
+        batch = world.submit(slice(0, 10), "heartbeat.csv")
+        assert jobs.claim_job(services.store, worker=worker.name, lease=worker.lease) == batch
+        with worker._heartbeat(batch):
+            cluster.stop()  # beats fail for two seconds; the thread retries, it does not die
+            time.sleep(2)
+            cluster.start()
+            back = datetime.now(UTC)
+            deadline = time.monotonic() + 10
+            while True:
+                lease = world.job(batch)["lease_until"]
+                assert isinstance(lease, datetime)
+                if lease > back + timedelta(seconds=2):
+                    break  # renewed after the database came back
+                assert time.monotonic() < deadline, "the lease was not renewed after the outage"
+                time.sleep(0.2)
+            assert any(t.name == f"heartbeat-{batch}" for t in threading.enumerate())
+        jobs.finish_job(services.store, batch_id=batch, worker=worker.name)
+    finally:
+        services.store.close()
         world.services.store.close()
