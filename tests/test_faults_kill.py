@@ -31,6 +31,8 @@ SEED = int(os.environ.get("MATCHGATE_FAULTS_SEED", "7"))
 FULL_KILLS = 30
 KILLED = -signal.SIGKILL
 #: one kill per stage, in the order a batch reaches them: each run resumes what the last left
+#: the points a run reaches once per chunk (the others, once per run at most)
+PER_CHUNK = frozenset({"match", "decide", "record", "recorded"})
 PER_STAGE = ("intake", "gate", "match:2", "decide:1", "record:2", "respond", "worker.finish")
 
 
@@ -121,10 +123,12 @@ def test_thirty_kills_at_random_points(world: FaultWorld) -> None:
         batches += 1
         answered = len(world.population.requests_path.read_text().splitlines()[1:][rows])
         for _ in range(rnd.randint(2, 5)):
-            if rnd.random() < 0.3:
-                killed = kill_after(world, batch, rnd.uniform(2.0, 12.0))
+            if rnd.random() < 0.25:
+                killed = kill_after(world, batch, rnd.uniform(2.0, 10.0))
             else:
-                killed = kill_at(world, batch, f"{rnd.choice(POINTS)}:{rnd.randint(1, 3)}")
+                point = rnd.choice(POINTS)
+                nth = rnd.randint(1, 2) if point in PER_CHUNK else 1
+                killed = kill_at(world, batch, f"{point}:{nth}")
             kills += killed
             if world.job(batch)["status"] == "done":
                 break
