@@ -1,8 +1,11 @@
 """The batch worker: claims queued batches from the store and runs each through the pipeline.
 
-A claim is a lease, renewed by a heartbeat while the batch runs. A worker that dies stops
-renewing; once its lease lapses another worker claims the batch and runs it again, and the
-pipeline resumes where the decisions stop, so no request is answered twice.
+A claim is a lease, renewed by a heartbeat while the batch runs (a beat that meets a database
+error retries). A worker that dies stops renewing; once its lease lapses another worker claims
+the batch and runs it again, and the pipeline resumes where the decisions stop, so no request is
+answered twice. A worker that loses its database connection, or finds the temporary folder full
+(MATCHGATE_TMP_DIR), puts the batch back in the queue with the reason, pauses, and claims it
+again: the batch resumes once the database or the space is back.
 """
 
 from __future__ import annotations
