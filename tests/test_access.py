@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -369,3 +370,91 @@ def test_retry_after_is_the_first_second_a_call_fits(limit: int, previous: int, 
     wait = retry_after(limit, previous, current, second / WINDOW_SECONDS)
     assert fits(second + wait)
     assert wait == 1 or not fits(second + wait - 1)
+
+
+# -- web pages, users commands, chunked bodies ---------------------------------------------------
+
+def test_web_pages_count_against_the_same_rate_limits(limited: Limited) -> None:
+    """A signed-in page is a call like any other: 3 a minute per token here, shared with the
+    API; the fourth gets 429 with Retry-After, as a page."""
+    from matchgate.web.pages import COOKIE
+
+    client = limited.client
+    client.cookies.set(COOKIE, limited.tokens["a"])
+    assert [client.get("/web/batches").status_code for _ in range(2)] == [200, 200]
+    assert limited.me("a")[0] == 200  # the API and the pages share the token's count
+    page = client.get("/web/batches")
+    assert page.status_code == 429 and re.fullmatch(r"[1-9][0-9]*", page.headers["retry-after"])
+    assert page.headers["content-type"].startswith("text/html") and "3 per minute" in page.text
+    assert limited.me("a")[0] == 429
+    # signing in with a token that is out of calls is refused the same way
+    client.cookies.clear()
+    login = client.post("/web/login", data={"token": limited.tokens["a"]},
+                        follow_redirects=False)
+    assert login.status_code == 429 and "retry-after" in login.headers
+    # another token of the agency still opens pages, until the agency's 5 are used
+    client.cookies.set(COOKIE, limited.tokens["b"])
+    assert client.get("/web/batches").status_code == 200
+
+
+def test_users_commands_write_one_audit_event_each_without_the_token(
+        store_url: str, cli: Callable[..., tuple[int, str]]) -> None:
+    code, out = cli("users", "add", "ops-9", "--role", "requester", "--agency", AGENCY,
+                    "--database", store_url)
+    assert code == 0, out
+    first = out.strip().splitlines()[-1]
+    code, out = cli("users", "token", "ops-9", "--expires-days", "2", "--database", store_url)
+    assert code == 0, out
+    second = out.strip().splitlines()[-1]
+    code, out = cli("users", "revoke", "ops-9", "--database", store_url)
+    assert code == 0, out
+    with Store.open(store_url) as store:
+        log = AuditLog(store)
+        events = [e for e in log.read() if e["event_type"].startswith("user.")]
+        assert log.verify().ok
+    assert [e["event_type"] for e in events] == ["user.added", "user.token_issued",
+                                                 "user.tokens_revoked"]
+    details = [json.loads(e["details"]) for e in events]
+    assert all(d["user"] == "ops-9" for d in details)
+    assert details[0]["user_role"] == "requester" and details[0]["agency"] == AGENCY
+    assert details[1]["token_expires"] < details[0]["token_expires"]  # 2 days, not 90
+    assert details[2]["revoked"] == 2
+    text = json.dumps(events, default=str)
+    for token in (first, second):
+        assert token not in text and token[3:15] not in text and token_hash(token) not in text
+
+
+def test_a_chunked_body_over_the_limit_is_413(tmp_path: Path) -> None:
+    """A body sent without a Content-Length (Transfer-Encoding: chunked) is counted as it comes,
+    by the real server, and refused once it passes the limit."""
+    from served import matchgate_env, served
+
+    home = tmp_path / "home"
+    settings = Settings(home=home)
+    services = Services.open(settings)
+    token = add_user(services.store, name="req-c", role="requester", agency=AGENCY)
+    services.store.close()
+    env = matchgate_env(home=str(home), max_upload_bytes="1000")
+    limit = 1000 + 256 * 1024  # the request file, and room for the manifest
+
+    def chunks(total: int) -> Iterator[bytes]:
+        boundary = b"--x\r\nContent-Disposition: form-data; name=\"file\"; " \
+                   b"filename=\"requests.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+        yield boundary
+        for _ in range(total // 4096):
+            yield b"a" * 4096
+        yield b"\r\n--x--\r\n"
+
+    headers = bearer(token) | {"Content-Type": "multipart/form-data; boundary=x"}
+    with served(env, tmp_path / "serve.log") as base:
+        big = httpx.post(f"{base}/api/v1/batches", headers=headers,
+                         content=chunks(limit + 8192), timeout=30)
+        small = httpx.post(f"{base}/api/v1/batches", headers=headers,
+                           content=chunks(8192), timeout=30)
+    assert big.request.headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in big.request.headers
+    assert big.status_code == 413, big.text
+    assert big.json()["code"] == "payload_too_large" and f"{limit:,}" in big.json()["message"]
+    # under the body limit, the same upload is read and judged on its content instead
+    assert small.status_code not in (413, 500), small.text
+    assert "Traceback" not in (tmp_path / "serve.log").read_text(errors="replace")

@@ -480,10 +480,16 @@ def considered_evidence(candidates: Sequence[Candidate], limit: int = 5
              "gamma": dict(c.evidence.get("gamma", {}))} for c in ranked[:limit]]
 
 
+PARSE_IN_DUCKDB_FROM = 1000
+
+
 def with_parsed_evidence(candidates: pa.Table) -> pa.Table:
     """The engine's candidates with the evidence column (JSON text, the same keys on every
-    row) parsed into a struct by DuckDB: a hundred thousand json.loads calls fewer per chunk."""
-    if candidates.num_rows == 0 or not candidates.column("evidence").is_valid()[0].as_py():
+    row) parsed into a struct by DuckDB: a hundred thousand json.loads calls fewer per chunk.
+    Below PARSE_IN_DUCKDB_FROM rows (a single request's few candidates) opening DuckDB costs
+    more than it saves: the text is left for candidate_from_row's json.loads (the same values)."""
+    if candidates.num_rows < PARSE_IN_DUCKDB_FROM or \
+            not candidates.column("evidence").is_valid()[0].as_py():
         return candidates
     sample = json.loads(candidates.column("evidence")[0].as_py())
     if set(sample) != {"match_weights", "gamma"}:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from matchgate import web
 from matchgate.api import errors, ratelimit, routes_audit, routes_batches, routes_review
 from matchgate.api.body_limit import BodyLimit
+from matchgate.api.single import FastPaths
 from matchgate.review import ReviewQueue
 from matchgate.service import Services
 from matchgate.settings import Settings
@@ -26,6 +27,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.review_queue = ReviewQueue(
         store=services.store, master_path=settings.resolved_match_store(),
         claim_ttl=timedelta(seconds=settings.review_claim_seconds))
+    app.state.fastpaths = FastPaths(settings.resolved_match_store())
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024)  # + manifest
     ratelimit.install(app, services.store)

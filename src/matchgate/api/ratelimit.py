@@ -11,11 +11,13 @@ window plus the previous window's, weighted by how much of it still lies within 
 A call is counted only if it is allowed, by one conditional upsert per bucket
 (INSERT ... ON CONFLICT DO UPDATE SET hits = hits + 1 WHERE hits < cap RETURNING hits), all
 buckets in one transaction: a call refused by the agency's limit does not use up its token's.
-Refused calls get 429 with Retry-After, the whole seconds until the call would be allowed.
+Refused calls get 429 with Retry-After, the whole seconds until the call would be allowed. The
+web pages (matchgate.web) count against the same limits once the user is signed in.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 import time
@@ -25,7 +27,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -197,11 +199,16 @@ def strictest(agreements: list[Agreement]) -> RateLimits:
             a.rate_limits.requests_per_minute_per_agency for a in agreements))
 
 
-async def _rate_limited(_request: Request, exc: Exception) -> JSONResponse:
+async def _rate_limited(request: Request, exc: Exception) -> Response:
+    """The API's JSON error body; a web page gets the same message as a page."""
     assert isinstance(exc, RateLimited)
+    headers = {"Retry-After": str(exc.retry_after)}
+    if request.url.path.startswith("/web/"):
+        return HTMLResponse(f"<!doctype html><title>Too many requests</title><h1>Too many "
+                            f"requests</h1><p>{html.escape(exc.message)}</p>",
+                            status_code=exc.status, headers=headers)
     body = ErrorBody(code=exc.code, message=exc.message)
-    return JSONResponse(body.model_dump(), status_code=exc.status,
-                        headers={"Retry-After": str(exc.retry_after)})
+    return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
 
 
 def install(app: FastAPI, store: Store) -> None:

@@ -20,13 +20,13 @@ from matchgate.api.schemas import (
     SingleAnswer,
     SingleRequest,
 )
+from matchgate.api.single import answer_single
 from matchgate.columns import REQUEST_COLUMNS
 from matchgate.csvsafe import csv_text
 from matchgate.errors import InputError, Problem
 from matchgate.respond import response_row
 from matchgate.service import Services
 from matchgate.store import jobs
-from matchgate.worker import Worker
 
 router = APIRouter(prefix="/api/v1")
 
@@ -79,8 +79,8 @@ async def submit_batch(
 @router.get("/batches", response_model=list[BatchStatus], responses=errors())
 def list_batches(user: CurrentUser, services: ServicesDep) -> list[BatchStatus]:
     agency = user.agency if user.role == "requester" else None
-    return [BatchStatus(**batch_ops.status(services, j))
-            for j in jobs.list_jobs(services.store, agency=agency)]
+    return [BatchStatus(**s) for s in batch_ops.statuses(
+        services, jobs.list_jobs(services.store, agency=agency))]
 
 
 @router.get("/batches/{batch_id}", response_model=BatchStatus, responses=errors(404))
@@ -108,8 +108,11 @@ def _text(value: object) -> str | None:
 
 @router.post("/requests", response_model=SingleAnswer,
              responses=errors(400, 404, 409))
-def verify_one(body: SingleRequest, user: CurrentUser, services: ServicesDep) -> SingleAnswer:
-    """Verify one request now, through the same gate, match and decide as a batch."""
+def verify_one(body: SingleRequest, user: CurrentUser, services: ServicesDep,
+               request: Request) -> SingleAnswer:
+    """Verify one request now, through the same gate, decision rules and recording as a batch
+    (its candidates from the fast path's index). The same request again returns the answer
+    first given."""
     unknown = sorted(set(body.request) - set(REQUEST_COLUMNS))
     if unknown:
         raise InputError(f"not request columns: {', '.join(unknown)}")
@@ -118,8 +121,7 @@ def verify_one(body: SingleRequest, user: CurrentUser, services: ServicesDep) ->
     job, _ = batch_ops.submit(services, user, source_name="request.csv", content=content,
                               manifest_name="manifest.json", manifest_bytes=manifest,
                               idempotency_key=None)
-    if job["status"] in ("queued", "failed"):
-        Worker(services, name=f"api:{user.name}").run_once(batch_id=job["batch_id"])
+    answer_single(services, request.app.state.fastpaths, job, worker=f"api:{user.name}")
     job = visible_job(services, user, job["batch_id"])
     return SingleAnswer(batch_id=job["batch_id"], status=job["status"],
                         release=job["release"], response=_single_response(services, job))

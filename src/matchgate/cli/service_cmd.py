@@ -1,17 +1,22 @@
-"""The service's commands: `db upgrade`, `users add|token|revoke`, `serve` and `worker`."""
+"""The service's commands: `db upgrade`, `users add|token|revoke`, `serve` and `worker`.
+
+Each users command writes one audit event (user.added, user.token_issued, user.tokens_revoked)
+naming the user and what changed; a token never appears in the audit log."""
 
 from __future__ import annotations
 
 import signal
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from matchgate.audit import AuditEvent, AuditLog
 from matchgate.errors import InputError
 from matchgate.logs import LOG_LEVELS, configure_logging
+from matchgate.pipeline import Actor
 from matchgate.settings import Settings
 from matchgate.store import Store, migrate
 from matchgate.users import DEFAULT_TOKEN_DAYS, add_user, issue_token, revoke_tokens
@@ -24,6 +29,18 @@ ExpiresOpt = Annotated[int, typer.Option(
 DatabaseOpt = Annotated[str | None, typer.Option(
     "--database", help="URL of the operational store (default: MATCHGATE_DATABASE_URL, or the "
                        "SQLite file in MATCHGATE_HOME)")]
+
+
+def _audit(store: Store, event_type: str, details: dict[str, object]) -> None:
+    """One audit event for a change to users or tokens, by whoever ran the command (never the
+    token: only what was done, to whom, and until when)."""
+    actor = Actor()
+    AuditLog(store).append([AuditEvent(event_type=event_type, actor=actor.name, role=actor.role,
+                                       origin=actor.origin, details=details)])
+
+
+def _expiry(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds")
 
 
 def _settings(database: str | None) -> Settings:
@@ -58,6 +75,8 @@ def users_add(
     with Store.open(settings.resolved_database_url()) as store:
         token = add_user(store, name=name, role=role, agency=agency,
                          expires_in=timedelta(days=expires_days))
+        _audit(store, "user.added", {"user": name, "user_role": role, "agency": agency,
+                                     "token_expires": _expiry(expires_days)})
     typer.echo(token)
 
 
@@ -71,6 +90,8 @@ def users_token(
     settings = _settings(database)
     with Store.open(settings.resolved_database_url()) as store:
         token = issue_token(store, name=name, expires_in=timedelta(days=expires_days))
+        _audit(store, "user.token_issued", {"user": name,
+                                            "token_expires": _expiry(expires_days)})
     typer.echo(token)
 
 
@@ -84,6 +105,7 @@ def users_revoke(
     settings = _settings(database)
     with Store.open(settings.resolved_database_url()) as store:
         count = revoke_tokens(store, name=name)
+        _audit(store, "user.tokens_revoked", {"user": name, "revoked": count})
     typer.echo(f"revoked {count} token{'s' if count != 1 else ''} of {name}")
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from matchgate.store.errors import StoreConflict, StoreNotFound
-from matchgate.store.models import BATCH_JOBS, DECISIONS
+from matchgate.store.models import BATCH_JOBS, BATCHES, DECISIONS
 from matchgate.store.store import Store
 
 #: every column but the uploaded bytes
@@ -167,3 +167,17 @@ def set_release(store: Store, *, batch_id: str, release: str, by: str, reason: s
             .values(release=release, release_by=by, release_reason=reason))
         if done.rowcount != 1:
             raise StoreConflict(f"batch {batch_id!r} is not finished and awaiting sign-off")
+
+
+def progress_of(store: Store, batch_ids: list[str]) -> dict[str, tuple[int | None, int]]:
+    """(rows, decided) of each batch, in two queries (rows is None until a worker read it)."""
+    if not batch_ids:
+        return {}
+    with store.reading() as conn:
+        rows = dict(conn.execute(select(BATCHES.c.batch_id, BATCHES.c.row_count)
+                                 .where(BATCHES.c.batch_id.in_(batch_ids))).all())
+        counted = conn.execute(select(DECISIONS.c.batch_id, func.count())
+                               .where(DECISIONS.c.batch_id.in_(batch_ids))
+                               .group_by(DECISIONS.c.batch_id)).all()
+    decided: dict[str, int] = {b: int(n) for b, n in counted}
+    return {b: (rows.get(b), decided.get(b, 0)) for b in batch_ids}

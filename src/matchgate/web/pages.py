@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from matchgate.api import batch_ops
 from matchgate.api.access import ACCESS, services_of
 from matchgate.api.errors import Forbidden
+from matchgate.api.ratelimit import RateLimiter
 from matchgate.audit import AuditLog
 from matchgate.errors import MatchgateError
 from matchgate.review import ReviewQueue
@@ -35,6 +36,8 @@ class SignInRequired(Exception):
 
 
 def web_user(request: Request) -> User:
+    """The signed-in user, counted against the token's and the agency's rate limits as an API
+    call is (429 with Retry-After beyond them), and allowed to open the page."""
     token = request.cookies.get(COOKIE)
     if not token:
         raise SignInRequired
@@ -42,6 +45,8 @@ def web_user(request: Request) -> User:
         user = authenticate(services_of(request).store, token)
     except Unauthenticated:
         raise SignInRequired from None
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.check(user, token)
     name = getattr(request.scope.get("route"), "name", "")
     if user.role not in ACCESS.get(name, frozenset()):
         raise Forbidden(f"the {user.role} role may not open this page")
@@ -71,6 +76,8 @@ def web_login(request: Request, token: Annotated[str, Form(max_length=200)]) -> 
         user = authenticate(services_of(request).store, token.strip())
     except Unauthenticated as exc:
         return page(request, "login.html", None, error=exc.message)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.check(user, token.strip())
     response = RedirectResponse(HOME[user.role], status_code=303)
     response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict")
     return response
@@ -134,7 +141,7 @@ def _act(request: Request, batch_id: str, request_id: str, action: Any, done: st
 def web_batches(request: Request, user: WebUser) -> HTMLResponse:
     services = services_of(request)
     agency = user.agency if user.role == "requester" else None
-    rows = [batch_ops.status(services, j) for j in jobs.list_jobs(services.store, agency=agency)]
+    rows = batch_ops.statuses(services, jobs.list_jobs(services.store, agency=agency))
     return page(request, "batches.html", user, batches=rows)
 
 
