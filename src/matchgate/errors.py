@@ -89,6 +89,15 @@ class ConfigError(MatchgateError):
     exit_code = 5
 
 
+class NoSpace(MatchgateError):
+    """A folder matchgate writes to (the temporary folder, where DuckDB spills) is full. Nothing
+    recorded is lost; the same command resumes once space is freed."""
+
+    code = "no_space"
+    status = 507
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
 class AuditChainBroken(MatchgateError):
     """The audit chain does not verify."""
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from sqlalchemy.engine import Connection
 
 from matchgate.accounting import disclosure_record
 from matchgate.agreement import Agreement
@@ -32,7 +33,9 @@ from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.columns import REQUEST_COLUMNS, STD_COLUMNS
 from matchgate.csvsafe import write_csv
 from matchgate.decide import Candidate, Decision, RequestFacts, Thresholds, decide
+from matchgate.diskspace import TempSpace
 from matchgate.errors import NotFound
+from matchgate.faultpoints import reached
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
 from matchgate.match.candidates import (
@@ -58,6 +61,7 @@ from matchgate.respond import (
 from matchgate.screening import screen
 from matchgate.standardize import standardize_record, standardize_table
 from matchgate.store import Store
+from matchgate.store.store import Also
 
 CHUNK = 50_000  # requests per checkpoint: standardized, matched, decided and recorded together
 
@@ -109,7 +113,8 @@ class BatchRun:
                  responses_path: Path,
                  decisions_path: Path | None = None, actor: Actor | None = None,
                  reporter: Reporter | None = None, today: date | None = None,
-                 chunk_size: int = CHUNK, signer: Signer | None = None) -> None:
+                 chunk_size: int = CHUNK, signer: Signer | None = None,
+                 space: TempSpace | None = None) -> None:
         self.requests_path = requests_path
         self.manifest = manifest
         self.agreement = agreement
@@ -126,6 +131,7 @@ class BatchRun:
         self.batch_id = batch_id_for(requests_path, manifest, agreement)
         self.agreement_version = agreement.version  # a hash of the agreement: computed once
         self.signer = signer
+        self.space = space or TempSpace()
         self._keys: dict[str, str] = {}
         self._problems: dict[str, Rejection] = {}
         self._screened: set[str] = set()
@@ -177,20 +183,31 @@ class BatchRun:
             st.advance(len(rows))
 
     def _store_batch(self, rows: Sequence[RequestRow]) -> None:
-        if self.store.get_batch(batch_id=self.batch_id) is None:
-            self.store.create_batch(
-                batch_id=self.batch_id, agreement_id=self.agreement.agreement_id,
-                agreement_version=self.agreement_version,
-                manifest=self.manifest.model_dump(mode="json"),
-                source_name=self.requests_path.name, row_count=len(rows),
-                submitted_by=self.manifest.requesting_official or "")
-            self.store.add_requests(batch_id=self.batch_id, rows=[
-                {"request_id": r.request_id, "row_number": r.row_number, "payload": r.fields,
-                 "dedupe_key": self._key(r)} for r in rows])
-            self.audit.append([
-                self._event("batch.received", details={"rows": len(rows),
-                                                       "source": self.requests_path.name}),
-                *(self._event("request.received", request_id=r.request_id) for r in rows)])
+        """The batch, its requests and the events of their receipt, in one transaction: a
+        crash leaves either all of them or none (and the next run stores them)."""
+        reached("intake.read")
+        if self.store.get_batch(batch_id=self.batch_id) is not None:
+            return
+        events = [self._event("batch.received", details={"rows": len(rows),
+                                                         "source": self.requests_path.name}),
+                  *(self._event("request.received", request_id=r.request_id) for r in rows)]
+        self.store.create_batch(
+            batch_id=self.batch_id, agreement_id=self.agreement.agreement_id,
+            agreement_version=self.agreement_version,
+            manifest=self.manifest.model_dump(mode="json"),
+            source_name=self.requests_path.name, row_count=len(rows),
+            submitted_by=self.manifest.requesting_official or "",
+            requests=[{"request_id": r.request_id, "row_number": r.row_number,
+                       "payload": r.fields, "dedupe_key": self._key(r)} for r in rows],
+            also=self._appending(events, "intake"))
+
+    def _appending(self, events: Sequence[AuditEvent], point: str) -> Also:
+        """A write for a Store method's transaction: the events, then the fault point (a
+        process killed there dies with the transaction open)."""
+        def write(conn: Connection) -> None:
+            self.audit.append_in(conn, events)
+            reached(point)
+        return write
 
     def _key(self, row: RequestRow) -> str:
         key = self._keys.get(row.request_id)
@@ -251,7 +268,9 @@ class BatchRun:
         with self._timed("standardize"):
             table = self._standardize(rows)
         with self._timed("match"):
+            self.space.check()
             found = self.engine.find_candidates(table)
+        reached("match")
         return table, found
 
     def _chunk(self, table: pa.Table, found: pa.Table) -> None:
@@ -261,6 +280,7 @@ class BatchRun:
             candidates = self._candidates(found)
         with self._timed("decide"):
             decisions = self._decide(table, candidates)
+        reached("decide")
         with self._timed("record"):
             ids = table.column("request_id").to_pylist()
             gated = [self._event("request.gated", request_id=rid) for rid in ids]
@@ -299,18 +319,15 @@ class BatchRun:
         }
 
     def _save(self, decisions: list[dict[str, Any]], events: list[AuditEvent],
-              accounting: Sequence[dict[str, Any]] = ()) -> None:
-        """The events, then the decisions with their accounting records (a checkpoint: a
-        stopped batch resumes after the last recorded decisions). Events come first so that no
-        recorded decision ever lacks its events; a batch stopped between the two decides those
-        requests again, and the log shows both, while the requester is answered once."""
-        if events:
-            self.audit.append(events)
-        for start in range(0, len(decisions), CHUNK):
-            part = decisions[start:start + CHUNK]
-            ids = {d["request_id"] for d in part}
-            self.store.record_decisions(batch_id=self.batch_id, decisions=part, accounting=[
-                a for a in accounting if a["request_id"] in ids])
+              accounting: Sequence[dict[str, Any]] = (), *, point: str = "record") -> None:
+        """The decisions, their accounting records and their audit events in one transaction
+        (a checkpoint: a stopped batch resumes after the last recorded decisions, and a
+        decision never exists without its events, nor events without their decision)."""
+        if not decisions and not events:
+            return
+        self.store.record_decisions(batch_id=self.batch_id, decisions=decisions,
+                                    accounting=accounting, also=self._appending(events, point))
+        reached("recorded")
 
     def _record_rejections(self, rows: Sequence[RequestRow],
                            rejected: dict[str, Rejection]) -> None:
@@ -324,7 +341,7 @@ class BatchRun:
             events.append(self._event("request.gated", request_id=r.request_id,
                                       outcome="failure",
                                       details={"reason": rej.reason, "field": rej.field}))
-        self._save(decisions, events)
+        self._save(decisions, events, point="gate")
 
     def _record_decisions(self, decisions: Sequence[Decision],
                           candidates: dict[str, list[Candidate]],
@@ -338,14 +355,15 @@ class BatchRun:
             stored.append(row)
             details: dict[str, Any] = {"code": d.code.value, "reason": d.reason,
                                        "candidates": len(candidates.get(d.request_id, []))}
-            if d.matched_tin:
-                details["taxpayer"] = self.audit.tin_ref(d.matched_tin)
+            ref = self.audit.tin_ref(d.matched_tin) if d.matched_tin else None
+            if ref is not None:
+                details["taxpayer"] = ref
                 details["match_probability"] = d.match_probability
             events.append(self._event("request.decided", request_id=d.request_id,
                                       details=details))
             if d.code in DISCLOSING_CODES and d.matched_tin:
                 events.append(self._event("disclosure", request_id=d.request_id, details={
-                    "taxpayer": self.audit.tin_ref(d.matched_tin),
+                    "taxpayer": ref,
                     "recipient": self.agreement.requesting_agency,
                     "legal_basis": self.manifest.legal_basis,
                     "fields": sorted(row["disclosed"]) or ["verification_code"]}))
@@ -360,6 +378,11 @@ class BatchRun:
         self._save(stored, events, accounting)
 
     def _respond(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Write the response file (and the decision export), then, in one transaction, the
+        `request.responded` events, `batch.completed` and the batch's done state. A batch that
+        is already done gets its files written again and one `batch.responses_rewritten`
+        event: its requests were answered once, and the log says so once."""
+        started = time.monotonic()
         decisions = self.store.decisions_for_batch(batch_id=self.batch_id, with_evidence=False)
         disclosable = self.disclosable
         with self.reporter.stage("respond", total=len(decisions)) as st:
@@ -369,11 +392,26 @@ class BatchRun:
                 write_csv(self.decisions_path, decision_columns(),
                           ({**d, "batch_id": self.batch_id} for d in decisions))
             st.advance(len(decisions))
+        reached("respond.written")
         codes = Counter(str(d["code"]) for d in decisions)
         reasons = Counter(str(d["reason"]) for d in decisions)
-        self.audit.append([
-            *(self._event("request.responded", request_id=str(d["request_id"]),
-                          details={"code": d["code"]}) for d in decisions)])
+        batch = self.store.get_batch(batch_id=self.batch_id)
+        if batch is not None and batch["status"] == "done":
+            self.audit.append([self._event("batch.responses_rewritten",
+                                           details={"responses": len(decisions)})])
+            return dict(codes), dict(reasons)
+        if batch is not None and batch["status"] != "running":
+            self.store.set_batch_status(batch_id=self.batch_id, status="running")
+        seconds = {**self.seconds}
+        seconds["respond"] = seconds.get("respond", 0.0) + time.monotonic() - started
+        events = [*(self._event("request.responded", request_id=str(d["request_id"]),
+                                details={"code": d["code"]}) for d in decisions),
+                  self._event("batch.completed", details={
+                      "codes": dict(codes),
+                      "seconds": {k: round(v, 2) for k, v in seconds.items()}})]
+        self.store.set_batch_status(batch_id=self.batch_id, status="done",
+                                    master_version=self.engine.master_version,
+                                    also=self._appending(events, "respond"))
         return dict(codes), dict(reasons)
 
     def _work(self, todo: list[RequestRow]) -> None:
@@ -396,6 +434,13 @@ class BatchRun:
                 st.advance(len(chunk))
 
     def run(self) -> BatchResult:
+        """Run the batch; a full temporary folder stops it with NoSpace (what is recorded
+        stays recorded, and a run once space is back resumes after it)."""
+        with self.space.translating():
+            return self._run()
+
+    def _run(self) -> BatchResult:
+        self.space.check()
         rows = self._intake()
         self._fields = {r.request_id: r.fields for r in rows}
         done = self.store.decided_request_ids(batch_id=self.batch_id)
@@ -406,15 +451,9 @@ class BatchRun:
             self._work(todo)
         with self._timed("respond"):
             codes, reasons = self._respond()
-        self.audit.append([self._event("batch.completed", details={
-            "codes": codes, "seconds": {k: round(v, 2) for k, v in self.seconds.items()}})])
         if self.signer is not None:
             TransparencyLog(self.store).checkpoint(self.signer,
                                                    reason=f"batch.completed {self.batch_id}")
-        batch = self.store.get_batch(batch_id=self.batch_id)
-        if batch is not None and batch["status"] != "done":
-            self.store.set_batch_status(batch_id=self.batch_id, status="done",
-                                        master_version=self.engine.master_version)
         return BatchResult(batch_id=self.batch_id, total=len(rows), codes=codes,
                            reasons=reasons, responses_path=self.responses_path,
                            decisions_path=self.decisions_path, resumed=len(done))

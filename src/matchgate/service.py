@@ -9,6 +9,7 @@ from pathlib import Path
 from matchgate.agreement import Agreement, load_agreement
 from matchgate.audit import AuditEvent, AuditLog, ChainReport
 from matchgate.audit.tlog import Signer
+from matchgate.diskspace import MIB, TempSpace, use_tmp_dir
 from matchgate.errors import InputError
 from matchgate.intake import load_manifest
 from matchgate.match.engine import MatchEngine, make_engine
@@ -28,7 +29,12 @@ class Services:
     @classmethod
     def open(cls, settings: Settings) -> Services:
         settings.ensure_home()
+        use_tmp_dir(settings)
         return cls(settings=settings, store=Store.open(settings.resolved_database_url()))
+
+    @property
+    def space(self) -> TempSpace:
+        return TempSpace(self.settings.tmp_dir, self.settings.tmp_min_free_mb * MIB)
 
     @property
     def engine(self) -> MatchEngine:
@@ -68,7 +74,7 @@ class Services:
                        responses_path=responses_path,
                        decisions_path=decisions_path, actor=self.actor, reporter=reporter,
                        chunk_size=self.settings.batch_chunk,
-                       signer=Signer.from_settings(self.settings))
+                       signer=Signer.from_settings(self.settings), space=self.space)
         return run.run()
 
     def verify_audit(self) -> ChainReport:

@@ -43,6 +43,16 @@ class Settings(BaseSettings):
                     "recorded together (memory grows with it; a stopped batch resumes after the "
                     "last recorded chunk)")
 
+    tmp_dir: Path | None = Field(
+        default=None,
+        description="temporary folder: DuckDB spills there and matchgate keeps its temporary "
+                    "files there (default: the system's, TMPDIR)")
+    tmp_min_free_mb: int = Field(
+        default=128, ge=0,
+        description="free space (MiB) a batch needs in the temporary folder before each chunk; "
+                    "below it the batch stops cleanly (exit 75, HTTP 507) and resumes when "
+                    "space returns")
+
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0,
                                   description="largest request file (or manifest) accepted")
     review_claim_seconds: int = Field(default=900, gt=0,

@@ -10,21 +10,23 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from matchgate.accounting.records import ACCOUNTING_COLUMNS
+from matchgate.store.bulk import insert_rows
 from matchgate.store.models import DECISIONS, DISCLOSURE_ACCOUNTING
 
-CHUNK_ROWS = 5_000
 
-
-def insert_records(conn: Connection, *, batch_id: str, records: Sequence[dict[str, Any]]) -> None:
-    """Insert the records in the caller's transaction, dated with their decision's time."""
+def insert_records(conn: Connection, *, batch_id: str, records: Sequence[dict[str, Any]],
+                   disclosed_at: datetime | None = None) -> None:
+    """Insert the records in the caller's transaction, dated `disclosed_at` (their decision's
+    time; looked up from the first record's decision when not given)."""
     if not records:
         return
-    first = records[0]["request_id"]
-    decided_at = conn.execute(select(DECISIONS.c.decided_at).where(
-        DECISIONS.c.batch_id == batch_id, DECISIONS.c.request_id == first)).scalar_one()
-    rows = [{**r, "batch_id": batch_id, "disclosed_at": decided_at} for r in records]
-    for start in range(0, len(rows), CHUNK_ROWS):
-        conn.execute(DISCLOSURE_ACCOUNTING.insert(), rows[start:start + CHUNK_ROWS])
+    if disclosed_at is None:
+        first = records[0]["request_id"]
+        disclosed_at = conn.execute(select(DECISIONS.c.decided_at).where(
+            DECISIONS.c.batch_id == batch_id, DECISIONS.c.request_id == first)).scalar_one()
+    columns = [c for c in records[0] if c not in ("batch_id", "disclosed_at")]
+    insert_rows(conn, DISCLOSURE_ACCOUNTING, [*columns, "batch_id", "disclosed_at"],
+                ([*(r[c] for c in columns), batch_id, disclosed_at] for r in records))
 
 
 def _select() -> Any:

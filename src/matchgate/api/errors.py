@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from matchgate.errors import MatchgateError
+from matchgate.diskspace import is_no_space
+from matchgate.errors import MatchgateError, NoSpace
 
 log = logging.getLogger("matchgate.api")
 
@@ -77,6 +78,14 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
                         headers=getattr(exc, "headers", None))
 
 
+async def _os_error(request: Request, exc: Exception) -> JSONResponse:
+    """A full disk (an upload met a full temporary folder) is 507, try again later."""
+    if is_no_space(exc):
+        return await _matchgate_error(request, NoSpace(
+            "the server's temporary storage is full; nothing was stored, try again later"))
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.error("internal error: %s", type(exc).__name__)
     return JSONResponse(_body("internal_error", "internal error"), status_code=500)
@@ -86,4 +95,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(MatchgateError, _matchgate_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OSError, _os_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -20,9 +20,9 @@ from matchgate.audit.redact import check_details, env_key, tin_ref
 from matchgate.audit.verify import ChainReport, Head, check_chain
 from matchgate.errors import StoreError
 from matchgate.store import Store
+from matchgate.store.bulk import insert_rows
 from matchgate.store.models import AUDIT_EVENTS, AUDIT_HEAD
 
-CHUNK_EVENTS = 10_000
 STORE_KEY_NAME = "audit_key"
 COLUMNS = ("seq", "ts", "actor", "role", "origin", "event_type", "batch_id", "request_id",
            "outcome", "agreement_version", "details", "prev_hash", "hash")
@@ -53,27 +53,16 @@ class AuditLog:
     # -- appending -----------------------------------------------------------------------------
 
     def append(self, events: Sequence[AuditEvent]) -> int:
-        """Append the events in one transaction; returns the seq of the last one (the new head).
-        An empty sequence writes nothing and returns the current head."""
+        """Append the events in one transaction of their own; returns the seq of the last one
+        (the new head). An empty sequence writes nothing and returns the current head."""
         for event in events:
             check_details(event.details)
         with self.store.writing() as conn:
-            head = self._lock_head(conn)
-            if not events:
-                return head.last_seq
-            ts = datetime.now(UTC).isoformat(timespec="microseconds")
-            seq, last_hash = head.last_seq, head.last_hash
-            for part in _chunks(events, CHUNK_EVENTS):
-                rows = []
-                for event in part:
-                    seq += 1
-                    row = _row(event, seq, ts, last_hash)
-                    last_hash = row["hash"]
-                    rows.append(row)
-                conn.execute(AUDIT_EVENTS.insert(), rows)
-            conn.execute(update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1)
-                         .values(last_seq=seq, last_hash=last_hash))
-            return seq
+            return append_in(conn, events)
+
+    def append_in(self, conn: Connection, events: Sequence[AuditEvent]) -> int:
+        """Append the events inside the caller's writing transaction (see append_in)."""
+        return append_in(conn, events)
 
     def _lock_head(self, conn: Connection) -> Head:
         return lock_head(conn)
@@ -102,6 +91,28 @@ class AuditLog:
             return check_chain(stream_events(conn), events=events, head=head)
 
 
+def append_in(conn: Connection, events: Sequence[AuditEvent]) -> int:
+    """Append the events in the caller's writing transaction (so that they commit, or vanish,
+    with whatever else it writes: a decision, a batch, a review); returns the new head's seq.
+    The caller's transaction must be a writing one (Store.writing), which holds the log's lock
+    once the head is read here."""
+    head = lock_head(conn)
+    if not events:
+        return head.last_seq
+    ts = datetime.now(UTC).isoformat(timespec="microseconds")
+    seq, last_hash = head.last_seq, head.last_hash
+    rows = []
+    for event in events:
+        seq += 1
+        row = _row(event, seq, ts, last_hash)
+        last_hash = row["hash"]
+        rows.append(tuple(row[c] for c in COLUMNS))
+    insert_rows(conn, AUDIT_EVENTS, COLUMNS, rows)
+    conn.execute(update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1)
+                 .values(last_seq=seq, last_hash=last_hash))
+    return seq
+
+
 def lock_head(conn: Connection) -> Head:
     """Read the chain head inside a writing transaction, holding the log's write lock (the
     transaction's BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL)."""
@@ -113,11 +124,6 @@ def lock_head(conn: Connection) -> Head:
         raise StoreError("the audit log's head row is missing: the store is damaged",
                          hint="run `matchgate audit verify` and restore from a backup")
     return Head(int(row.last_seq), row.last_hash)
-
-
-def _chunks(items: Sequence[AuditEvent], size: int) -> Iterator[Sequence[AuditEvent]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def _row(event: AuditEvent, seq: int, ts: str, prev_hash: str) -> dict[str, Any]:

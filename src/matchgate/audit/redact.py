@@ -34,9 +34,15 @@ class SensitiveDetail(MatchgateError):
     status = 500
 
 
+TIN_SEPARATORS = re.compile(r"[\s-]")
+NINE_DIGITS = re.compile(r"[0-9]{9}")
+
+
 def normalize_tin(tin: str) -> str:
-    digits = re.sub(r"[\s-]", "", tin)
-    if not re.fullmatch(r"[0-9]{9}", digits):
+    if len(tin) == 9 and tin.isascii() and tin.isdigit():
+        return tin  # the usual case, as stored: nine ASCII digits
+    digits = TIN_SEPARATORS.sub("", tin)
+    if not NINE_DIGITS.fullmatch(digits):
         raise InputError("a TIN has nine digits (hyphens and spaces are ignored)")
     return digits
 
@@ -73,15 +79,20 @@ def _key_kind(key: str) -> int:
     return PLAIN
 
 
-def _check_item(path: str, key: str, value: Any) -> None:
+def _check_item(parent: str, key: str, value: Any) -> None:
     kind = _key_kind(key)
-    if kind == TIN_KEY and value is not None:
+    if kind == PLAIN:
+        if type(value) not in _SCALARS:
+            check_details(value, f"{parent}.{key}")
+    elif value is None:
+        return
+    elif kind == TIN_KEY:
         if not (isinstance(value, str) and TIN_REF.fullmatch(value)):
-            raise SensitiveDetail(f"audit details {path!r}: a TIN must be written as tin_ref(tin)")
-    elif kind == PERSONAL_KEY and value is not None:
-        raise SensitiveDetail(f"audit details {path!r}: names and birth dates are not logged")
-    elif type(value) not in _SCALARS:
-        check_details(value, path)
+            raise SensitiveDetail(f"audit details {f'{parent}.{key}'!r}: a TIN must be "
+                                  "written as tin_ref(tin)")
+    else:
+        raise SensitiveDetail(f"audit details {f'{parent}.{key}'!r}: names and birth dates "
+                              "are not logged")
 
 
 def check_details(value: Any, path: str = "details") -> None:
@@ -95,7 +106,7 @@ def check_details(value: Any, path: str = "details") -> None:
                                   "write TINs as tin_ref(tin)")
     elif isinstance(value, dict | Mapping):
         for key, item in value.items():
-            _check_item(f"{path}.{key}", str(key), item)
+            _check_item(path, key if type(key) is str else str(key), item)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             check_details(item, f"{path}[{index}]")

@@ -101,14 +101,19 @@ class ReviewQueue:
                 legal_basis=str((batch.get("manifest") or {}).get("legal_basis", "")),
                 agreement_id=agreement.agreement_id, agreement_version=agreement.version,
                 request_fields=request, disclosed=released["disclosed"], approved_by=user.name)
+        log = AuditLog(self.store)
+        events = self._decision_events(user, batch_id, request_id, item, released, agreement,
+                                       log)
         repo.decide(self.store, batch_id=batch_id, request_id=request_id, reviewer=user.name,
-                    outcome=outcome, reason=reason, released=released, accounting=accounting)
-        self._audit_decision(user, batch_id, request_id, item, released, agreement)
+                    outcome=outcome, reason=reason, released=released, accounting=accounting,
+                    also=lambda conn: log.append_in(conn, events))
         return released
 
-    def _audit_decision(self, user: User, batch_id: str, request_id: str, item: dict[str, Any],
-                        released: dict[str, Any], agreement: Agreement) -> None:
-        log = AuditLog(self.store)
+    def _decision_events(self, user: User, batch_id: str, request_id: str,
+                         item: dict[str, Any], released: dict[str, Any], agreement: Agreement,
+                         log: AuditLog) -> list[AuditEvent]:
+        """review.decided and, for an approval, its disclosure: written in the transaction of
+        the decision itself, so neither exists without the other."""
         events = [self._event(user, "review.decided", batch_id=batch_id, request_id=request_id,
                               details={"code": released["code"], "reason": released["reason"]})]
         if released["code"] != "DENIED":
@@ -118,7 +123,7 @@ class ReviewQueue:
                                           "recipient": agreement.requesting_agency,
                                           "fields": sorted(released["disclosed"])
                                           or ["verification_code"]}))
-        log.append(events)
+        return events
 
     def _agreement(self, batch_id: str) -> Agreement:
         batch = self.store.get_batch(batch_id=batch_id)

@@ -11,11 +11,11 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from matchgate.store.bulk import insert_rows
 from matchgate.store.errors import StoreConflict, StoreNotFound
 from matchgate.store.models import BATCH_STATUSES, BATCHES, DECISIONS, REQUESTS
 
-#: rows per executemany call: large enough to amortize round trips, small enough for memory
-CHUNK_ROWS = 5_000
+REQUEST_COLUMNS = ("batch_id", "request_id", "row_number", "payload", "dedupe_key")
 #: keys per IN (...) list, well under SQLite's and PostgreSQL's parameter limits
 CHUNK_KEYS = 2_000
 #: after a write this large, PostgreSQL's planner statistics are refreshed at once (autovacuum
@@ -88,22 +88,20 @@ def repeated(ids: Iterable[str]) -> set[str]:
 
 def add_requests(conn: Connection, *, batch_id: str, rows: list[dict[str, Any]]) -> None:
     require_batch(conn, batch_id)
-    records = [{"batch_id": batch_id, "request_id": r["request_id"],
-                "row_number": r["row_number"], "payload": r["payload"],
-                "dedupe_key": r["dedupe_key"]} for r in rows]
-    ids = [r["request_id"] for r in records]
+    ids = [r["request_id"] for r in rows]
     if twice := repeated(ids):
         raise StoreConflict(f"batch {batch_id!r}: request_id repeated in the rows given: "
                             f"{sample(twice)}")
     try:
         with conn.begin_nested():
-            for part in chunks(records, CHUNK_ROWS):
-                conn.execute(REQUESTS.insert(), list(part))
+            insert_rows(conn, REQUESTS, REQUEST_COLUMNS, (
+                (batch_id, r["request_id"], r["row_number"], r["payload"], r["dedupe_key"])
+                for r in rows))
     except IntegrityError as exc:
         stored = existing_ids(conn, REQUESTS, batch_id, ids)
         raise StoreConflict(f"batch {batch_id!r}: request(s) already stored: "
                             f"{sample(stored)}") from exc
-    refresh_statistics(conn, REQUESTS, len(records))
+    refresh_statistics(conn, REQUESTS, len(rows))
 
 
 def set_batch_status(conn: Connection, *, batch_id: str, status: str,

@@ -18,8 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from matchgate.codes import REASONS, Code
 from matchgate.errors import InputError, ProblemCollector
 from matchgate.store.batches import (
-    CHUNK_ROWS,
-    chunks,
     existing_ids,
     refresh_statistics,
     repeated,
@@ -27,6 +25,7 @@ from matchgate.store.batches import (
     sample,
     utcnow,
 )
+from matchgate.store.bulk import insert_rows
 from matchgate.store.errors import StoreConflict, StoreNotFound
 from matchgate.store.models import DECISIONS, REQUESTS
 
@@ -57,6 +56,10 @@ def check_codes(batch_id: str, decisions: list[dict[str, Any]]) -> None:
                          problems=problems.problems)
 
 
+#: the decisions table's columns in the order record_decisions writes them
+COLUMNS: tuple[str, ...] = ("batch_id", "decided_at", *REQUIRED_FIELDS, *OPTIONAL_FIELDS)
+
+
 def as_record(batch_id: str, decision: dict[str, Any], decided_at: datetime) -> dict[str, Any]:
     missing = [f for f in REQUIRED_FIELDS if decision.get(f) is None]
     if missing:
@@ -69,7 +72,9 @@ def as_record(batch_id: str, decision: dict[str, Any], decided_at: datetime) -> 
 
 
 def record_decisions(conn: Connection, *, batch_id: str,
-                     decisions: list[dict[str, Any]]) -> None:
+                     decisions: list[dict[str, Any]]) -> datetime:
+    """Insert the decisions in the caller's transaction (one bulk insert); returns their
+    decided_at."""
     require_batch(conn, batch_id)
     decided_at = utcnow()
     records = [as_record(batch_id, d, decided_at) for d in decisions]
@@ -80,8 +85,8 @@ def record_decisions(conn: Connection, *, batch_id: str,
                             f"{sample(twice)}")
     try:
         with conn.begin_nested():
-            for part in chunks(records, CHUNK_ROWS):
-                conn.execute(DECISIONS.insert(), list(part))
+            insert_rows(conn, DECISIONS, COLUMNS,
+                        ([r[c] for c in COLUMNS] for r in records))
     except IntegrityError as exc:
         decided = existing_ids(conn, DECISIONS, batch_id, ids)
         if decided:
@@ -91,6 +96,7 @@ def record_decisions(conn: Connection, *, batch_id: str,
         raise StoreNotFound(f"batch {batch_id!r}: decision(s) for request(s) not in the batch: "
                             f"{sample(unknown)}") from exc
     refresh_statistics(conn, DECISIONS, len(records))
+    return decided_at
 
 
 def decided_request_ids(conn: Connection, *, batch_id: str) -> set[str]:

@@ -135,6 +135,18 @@ def renew_lease(store: Store, *, batch_id: str, worker: str, lease: timedelta) -
         return done.rowcount == 1
 
 
+def release_job(store: Store, *, batch_id: str, worker: str, note: str) -> bool:
+    """Give the worker's running job back to the queue (a pause, not a failure: the next claim
+    resumes it), noting why in `error`; False if the job is no longer this worker's."""
+    with store.writing() as conn:
+        done = conn.execute(
+            update(BATCH_JOBS).where(BATCH_JOBS.c.batch_id == batch_id,
+                                     BATCH_JOBS.c.worker == worker,
+                                     BATCH_JOBS.c.status == "running")
+            .values(status="queued", worker=None, lease_until=None, error=note[:1000]))
+        return done.rowcount == 1
+
+
 def finish_job(store: Store, *, batch_id: str, worker: str, error: str | None = None) -> None:
     """Mark the worker's job done (or failed, with the error for people)."""
     with store.writing() as conn:

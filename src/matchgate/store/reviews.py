@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from matchgate.codes import Code
 from matchgate.store.errors import StoreConflict, StoreNotFound
 from matchgate.store.models import BATCH_JOBS, DECISIONS, DISCLOSURE_ACCOUNTING, REVIEWS
-from matchgate.store.store import Store
+from matchgate.store.store import Also, Store
 
 ITEM_COLUMNS = [DECISIONS.c.batch_id, DECISIONS.c.request_id, DECISIONS.c.reason,
                 DECISIONS.c.match_probability, DECISIONS.c.runner_up_probability,
@@ -97,11 +97,12 @@ def claim(store: Store, *, batch_id: str, request_id: str, reviewer: str,
 
 
 def decide(store: Store, *, batch_id: str, request_id: str, reviewer: str, outcome: str,
-           reason: str, released: dict[str, Any], accounting: dict[str, Any] | None = None
-           ) -> None:
+           reason: str, released: dict[str, Any], accounting: dict[str, Any] | None = None,
+           also: Also | None = None) -> None:
     """Record the reviewer's outcome; the reviewer must hold a live claim and the item must
     still be undecided, else StoreConflict and nothing is written. An approval that discloses
-    writes its accounting record (6103(p)(3)) in the same transaction, dated now."""
+    writes its accounting record (6103(p)(3)) in the same transaction, dated now, and so does
+    `also` (the decision's audit events)."""
     at = datetime.now(UTC)
     with store.writing() as conn:
         done = conn.execute(update(REVIEWS).where(
@@ -115,6 +116,8 @@ def decide(store: Store, *, batch_id: str, request_id: str, reviewer: str, outco
                                 "item (claim it first; another reviewer may have decided it)")
         if accounting is not None:
             conn.execute(DISCLOSURE_ACCOUNTING.insert().values(**accounting, disclosed_at=at))
+        if also is not None:
+            also(conn)
 
 
 def decided_reviews(store: Store, *, batch_id: str) -> dict[str, dict[str, Any]]:

@@ -28,6 +28,9 @@ from matchgate.store import decisions as decision_repo
 from matchgate.store.engine import WRITE_OPTION, make_engine, parse_url, sqlite_path
 from matchgate.store.models import AGREEMENTS, STORE_META
 
+#: a write done by the caller inside a Store method's transaction (audit events, mostly)
+Also = Callable[[Connection], object]
+
 
 class Store:
     """One operational store (SQLite file or PostgreSQL database) and its engine."""
@@ -161,13 +164,20 @@ class Store:
 
     def create_batch(self, *, batch_id: str, agreement_id: str, agreement_version: str,
                      manifest: dict[str, Any], source_name: str, row_count: int,
-                     submitted_by: str) -> None:
-        """Store a new batch with status `received`; an existing batch_id is a StoreConflict."""
+                     submitted_by: str, requests: list[dict[str, Any]] | None = None,
+                     also: Also | None = None) -> None:
+        """Store a new batch with status `received`, its requests (request_id, row_number,
+        payload, dedupe_key) and whatever `also` writes (the audit events of its receipt), all
+        in one transaction; an existing batch_id is a StoreConflict and nothing is written."""
         with self.writing() as conn:
             batches.create_batch(conn, batch_id=batch_id, agreement_id=agreement_id,
                                  agreement_version=agreement_version, manifest=manifest,
                                  source_name=source_name, row_count=row_count,
                                  submitted_by=submitted_by)
+            if requests is not None:
+                batches.add_requests(conn, batch_id=batch_id, rows=requests)
+            if also is not None:
+                also(conn)
 
     def add_requests(self, *, batch_id: str, rows: list[dict[str, Any]]) -> None:
         """Store the batch's requests (request_id, row_number, payload, dedupe_key), all or none."""
@@ -175,9 +185,12 @@ class Store:
             batches.add_requests(conn, batch_id=batch_id, rows=rows)
 
     def set_batch_status(self, *, batch_id: str, status: str,
-                         master_version: str | None = None) -> None:
-        """Move the batch along received -> running -> done | failed (failed may run again)."""
+                         master_version: str | None = None, also: Also | None = None) -> None:
+        """Move the batch along received -> running -> done | failed (failed may run again),
+        with whatever `also` writes in the same transaction."""
         with self.writing() as conn:
+            if also is not None:
+                also(conn)
             batches.set_batch_status(conn, batch_id=batch_id, status=status,
                                      master_version=master_version)
 
@@ -205,14 +218,19 @@ class Store:
     # -- decisions -----------------------------------------------------------------------------
 
     def record_decisions(self, *, batch_id: str, decisions: list[dict[str, Any]],
-                         accounting: Sequence[dict[str, Any]] = ()) -> None:
+                         accounting: Sequence[dict[str, Any]] = (),
+                         also: Also | None = None) -> None:
         """Store one decision per request; a request already decided is a StoreConflict and
         nothing of the call is written (see matchgate.store.decisions). The accounting records
-        of the disclosures among them (matchgate.accounting) are written in the same
-        transaction, dated with the decisions' time."""
+        of the disclosures among them (matchgate.accounting), dated with the decisions' time,
+        and whatever `also` writes (their audit events) commit in the same transaction."""
         with self.writing() as conn:
-            decision_repo.record_decisions(conn, batch_id=batch_id, decisions=decisions)
-            accounting_repo.insert_records(conn, batch_id=batch_id, records=accounting)
+            if also is not None:
+                also(conn)  # first: on PostgreSQL it takes the audit log's lock (one order)
+            decided_at = decision_repo.record_decisions(conn, batch_id=batch_id,
+                                                        decisions=decisions)
+            accounting_repo.insert_records(conn, batch_id=batch_id, records=accounting,
+                                           disclosed_at=decided_at)
 
     def decided_request_ids(self, *, batch_id: str) -> set[str]:
         with self.reading() as conn:

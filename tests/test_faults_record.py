@@ -1,0 +1,107 @@
+"""The record path under faults, in process, on SQLite and PostgreSQL: bulk inserts write what
+SQLAlchemy would, a write that fails leaves neither the rows nor their audit events, and the
+consistency checker catches what a crash could break."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit.consistency import check_store
+from matchgate.store import Store, StoreConflict
+from matchgate.store.bulk import insert_rows
+from matchgate.store.models import DECISIONS
+
+BATCH = "B-faults"
+
+
+def event(kind: str, request_id: str | None = None, **details: Any) -> AuditEvent:
+    return AuditEvent(kind, actor="test", role="service", origin="test", batch_id=BATCH,
+                      request_id=request_id, details=details)
+
+
+def decision(request_id: str, code: str = "NO_MATCH", **extra: Any) -> dict[str, Any]:
+    return {"request_id": request_id, "code": code, "reason": None, "agreement_version": "v1",
+            "decided_by": "matchgate", "evidence": {"é": [1, 2.5, None]}, **extra}
+
+
+def stored_batch(store: Store, n: int = 3) -> list[str]:
+    ids = [f"r{i}" for i in range(n)]
+    store.create_batch(
+        batch_id=BATCH, agreement_id="A", agreement_version="v1", manifest={}, source_name="x",
+        row_count=n, submitted_by="", also=lambda conn: AuditLog(store).append_in(conn, [
+            event("batch.received"), *(event("request.received", rid) for rid in ids)]),
+        requests=[{"request_id": rid, "row_number": i + 1, "payload": {"first_name": "Ana"},
+                   "dedupe_key": f"k{i}"} for i, rid in enumerate(ids)])
+    return ids
+
+
+def test_bulk_insert_writes_what_sqlalchemy_writes(store: Store) -> None:
+    stored_batch(store, 2)
+    at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    row = {"batch_id": BATCH, "code": "VERIFIED", "reason": None, "matched_tin": "123456789",
+           "match_probability": 0.97, "runner_up_probability": None,
+           "disclosed": {"street": "1 Main St"}, "evidence": {"w": [1.5, None], "t": "ñ"},
+           "agreement_version": "v1", "master_version": None, "decided_by": "matchgate",
+           "decided_at": at}
+    columns = list(row)
+    with store.writing() as conn:
+        conn.execute(DECISIONS.insert(), [{**row, "request_id": "r0"}])
+        insert_rows(conn, DECISIONS, [*columns, "request_id"], [[*row.values(), "r1"]])
+    with store.reading() as conn:
+        got = [dict(r) for r in conn.execute(select(DECISIONS).order_by(
+            DECISIONS.c.request_id)).mappings()]
+    assert got[0] == {**got[1], "request_id": "r0"}
+    assert got[1]["decided_at"] == at and got[1]["evidence"] == row["evidence"]
+
+
+def test_a_refused_decision_leaves_no_events_behind(store: Store) -> None:
+    ids = stored_batch(store)
+    log = AuditLog(store)
+    store.record_decisions(batch_id=BATCH, decisions=[decision(ids[0])],
+                           also=lambda conn: log.append_in(conn, [
+                               event("request.decided", ids[0])]))
+    head = log.head()
+    with pytest.raises(StoreConflict):  # ids[0] is decided already: the whole call is refused
+        store.record_decisions(batch_id=BATCH, decisions=[decision(ids[1]), decision(ids[0])],
+                               also=lambda conn: log.append_in(conn, [
+                                   event("request.decided", ids[1]),
+                                   event("request.decided", ids[0])]))
+    assert log.head() == head
+    assert store.decided_request_ids(batch_id=BATCH) == {ids[0]}
+    assert check_store(store).ok
+
+
+def test_a_failing_audit_write_takes_the_decisions_with_it(store: Store) -> None:
+    ids = stored_batch(store)
+
+    def fail(_conn: object) -> None:
+        raise RuntimeError("the process dies here")
+
+    with pytest.raises(RuntimeError):
+        store.record_decisions(batch_id=BATCH, decisions=[decision(ids[0])], also=fail)
+    assert store.decided_request_ids(batch_id=BATCH) == set()
+    with pytest.raises(RuntimeError):  # nor is a batch stored without its receipt's events
+        store.create_batch(batch_id="B-other", agreement_id="A", agreement_version="v1",
+                           manifest={}, source_name="x", row_count=0, submitted_by="",
+                           requests=[], also=fail)
+    assert store.get_batch(batch_id="B-other") is None
+
+
+def test_the_checker_names_what_a_crash_could_break(store: Store) -> None:
+    ids = stored_batch(store)
+    log = AuditLog(store)
+    assert check_store(store).ok  # received, nothing decided yet: consistent
+    store.record_decisions(batch_id=BATCH, decisions=[decision(ids[0])])  # no events
+    log.append([event("request.decided", ids[1]), event("request.decided", ids[1]),
+                event("disclosure", ids[1], fields=["verification_code"]),
+                event("request.responded", ids[2])])
+    problems = " | ".join(check_store(store).problems)
+    assert f"no decision event for {ids[0]}" in problems
+    assert f"decision event for requests without one due: {ids[1]}" in problems
+    assert f"disclosure events and accounting records differ for {ids[1]}" in problems
+    assert f"request.responded for requests without one due: {ids[2]}" in problems
