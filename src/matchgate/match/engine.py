@@ -144,10 +144,7 @@ class DuckDBMatchEngine:
              threshold: float) -> pa.Table:
         attach_store(con, str(self.store_path))
         if self.keys is not None:
-            con.register("requests_shaped", shaped)
-            con.register("frequent_keys", self.frequent())
-            shaped = con.sql(flag_sql(self.keys, "requests_shaped", "frequent_keys")
-                             ).to_arrow_table()
+            shaped = flag_requests(shaped, self.keys, self.frequent(), con)
         con.register("requests_in", shaped)
         n_master = self._master_input(con)
         db_api = DuckDBAPI(connection=con.cursor())
@@ -177,6 +174,22 @@ class DuckDBMatchEngine:
         con.execute(f"CREATE TABLE master_input AS SELECT * {flags} FROM "
                     f"({master_select(where, alias='h')})").fetchall()
         return int(con.sql("SELECT count(*) FROM master_input").fetchall()[0][0])
+
+
+def flag_requests(requests: pa.Table, keys: list[tuple[str, ...]], frequent: pa.Table,
+                  con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+    """The requests with their rare-key flags (blocking.flag_sql)."""
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        con.register("requests_shaped", requests)
+        con.register("frequent_keys", frequent)
+        return con.sql(flag_sql(keys, "requests_shaped", "frequent_keys")).to_arrow_table()
+    finally:
+        con.unregister("requests_shaped")
+        con.unregister("frequent_keys")
+        if own:
+            con.close()
 
 
 def tf_columns(model: dict[str, Any]) -> list[str]:
