@@ -31,7 +31,13 @@ from matchgate.match.blocking import (
 )
 from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
 from matchgate.match.frequent import frequent_keys
-from matchgate.match.inputs import attach_store, master_select, requests_input
+from matchgate.match.inputs import (
+    HISTORY_IDS,
+    STORE_ALIAS,
+    attach_store,
+    master_select,
+    requests_input,
+)
 from matchgate.match.settings import MASTER_DATASET, REQUESTS_DATASET
 from matchgate.match.train import DEFAULT_MODEL_PATH
 
@@ -159,7 +165,9 @@ class DuckDBMatchEngine:
             threshold_match_probability=threshold, num_chunks_left=n_master,
             num_chunks_right=n_requests, warning_mode="never")
         sql = candidates_sql(predictions.physical_name, "requests_in", self.comparisons,
-                             self.tf_comparisons)
+                             self.tf_comparisons,
+                             history="master_reached" if self.keys is not None else
+                             f"{STORE_ALIAS}.master_history")
         return con.sql(sql).to_arrow_table().select(list(CANDIDATE_COLUMNS))
 
     def _master_input(self, con: duckdb.DuckDBPyConnection) -> int:
@@ -171,9 +179,11 @@ class DuckDBMatchEngine:
         where = reachable_where(self.keys, "h", "requests_in", flags=flag_columns(self.keys),
                                 sets=sets)
         flags = "".join(f", TRUE AS {f}" for f in flag_columns(self.keys))
-        con.execute(f"CREATE TABLE master_input AS SELECT * {flags} FROM "
-                    f"({master_select(where, alias='h')})").fetchall()
-        return int(con.sql("SELECT count(*) FROM master_input").fetchall()[0][0])
+        con.execute(f"CREATE TABLE master_reached AS SELECT * {flags} FROM "
+                    f"({master_select(where, alias='h', extra=HISTORY_IDS)})").fetchall()
+        con.execute(f"CREATE VIEW master_input AS SELECT * EXCLUDE ({', '.join(HISTORY_IDS)}) "
+                    f"FROM master_reached").fetchall()
+        return int(con.sql("SELECT count(*) FROM master_reached").fetchall()[0][0])
 
 
 def flag_requests(requests: pa.Table, keys: list[tuple[str, ...]], frequent: pa.Table,
