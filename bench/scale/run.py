@@ -236,6 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline-timeout", type=float, default=BASELINE_TIMEOUT,
                         help="stop the baseline after this many seconds (recorded as not "
                              "finished)")
+    parser.add_argument("--baseline-until", type=float, default=None,
+                        help="stop the baseline at this Unix time at the latest (a run that "
+                             "must end by a deadline)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     results = read_results(args.out)
@@ -246,8 +249,10 @@ def main(argv: list[str] | None = None) -> None:
         store, loaded = load(args.work, data, taxpayers, reuse=args.reuse_stores)
         for batch in args.batches:
             figures, requests = verify(args.work, data, store, batch)
-            base = None if args.no_baseline else baseline(data, requests,
-                                                          args.baseline_timeout)
+            timeout = args.baseline_timeout
+            if args.baseline_until is not None:
+                timeout = max(60.0, min(timeout, args.baseline_until - time.time()))
+            base = None if args.no_baseline else baseline(data, requests, timeout)
             run = {"taxpayers": taxpayers, "batch": batch, "generate": gen, "load": loaded,
                    "verify": figures, "block_key_cap": BLOCK_KEY_CAP,
                    "splink_baseline": base,
