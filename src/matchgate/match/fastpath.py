@@ -137,8 +137,8 @@ class _Rule:
     """One blocking rule's sorted keys (memory-mapped) and the row position of each."""
 
     keys: tuple[str, ...]
-    sorted_keys: pa.StringArray
-    positions: pa.Int64Array
+    sorted_keys: pa.ChunkedArray  # of strings, memory-mapped
+    positions: pa.ChunkedArray  # of int64, memory-mapped
 
     def positions_of(self, key: str, cap: int | None = None) -> np.ndarray | None:
         """The positions of the rows with this key; None when more than `cap` rows hold it
@@ -150,7 +150,7 @@ class _Rule:
         return np.asarray(self.positions[lo:hi].to_numpy(zero_copy_only=False))
 
 
-def _bisect(values: pa.StringArray, key: str, *, right: bool) -> int:
+def _bisect(values: pa.ChunkedArray, key: str, *, right: bool) -> int:
     lo, hi = 0, len(values)
     while lo < hi:
         mid = (lo + hi) // 2
@@ -163,8 +163,9 @@ def _bisect(values: pa.StringArray, key: str, *, right: bool) -> int:
 
 
 def _rule(path: Path, keys: tuple[str, ...]) -> _Rule:
-    table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all().combine_chunks()
-    return _Rule(keys, table.column("key").chunk(0), table.column("pos").chunk(0))
+    # left in its record batches: combining them would copy the whole file into memory
+    table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+    return _Rule(keys, table.column("key"), table.column("pos"))
 
 
 class FastPath:
