@@ -64,8 +64,17 @@ def _baseline_cell(base: dict[str, Any] | None) -> str:
     if not base:
         return "not run"
     if not base.get("finished", True):
-        return f"not finished, stopped after {base['seconds']:.0f} s"
+        peak = base.get("peak_rss_mib")
+        held = f", {peak / 1024:.1f} GiB" if peak else ""
+        return f"not finished, stopped after {base['seconds']:.0f} s{held}"
     return f"{base['seconds']:.0f} s ({base['peak_rss_mib'] / 1024:.1f} GiB)"
+
+
+def _peak(figures: dict[str, Any]) -> str:
+    if figures.get("peak_rss_mib") is not None:
+        return f"{figures['peak_rss_mib'] / 1024:.1f} GiB"
+    sampled = figures.get("rss_sampled_mib")
+    return f"peak not recorded, {sampled / 1024:.1f} GiB sampled" if sampled else "peak ?"
 
 
 def _load(figures: dict[str, Any]) -> str:
@@ -79,7 +88,8 @@ def scale_table(data: dict[str, Any]) -> str:
         f"{m['cpus']} cores, {m['memory_gib']} GiB, Python {m['python']}. Wall time of the whole "
         "command (subprocess), peak memory of its process tree; the load average (1 minute) when "
         "verify started, since other work shared the cores. Baseline: plain Splink link_only "
-        "(train and predict) on the same files in the same run.",
+        "(train and predict) on the same files (in the same run unless its note in scale.json "
+        "says otherwise).",
         "",
         "| master (taxpayers / rows) | batch | master load | verify | load avg | verify stages "
         "(s) | Splink baseline | ratio |",
@@ -93,7 +103,7 @@ def scale_table(data: dict[str, Any]) -> str:
         lines.append(
             f"| {r['taxpayers']:,} / {ld['history_rows']:,} | {r['batch']:,} | "
             f"{ld['seconds']:.0f} s ({ld['peak_rss_mib'] / 1024:.1f} GiB) | "
-            f"{v['seconds']:.0f} s ({v['peak_rss_mib'] / 1024:.1f} GiB) | {_load(v)} | "
+            f"{v['seconds']:.0f} s ({_peak(v)}) | {_load(v)} | "
             f"{stages} | {_baseline_cell(r.get('splink_baseline'))} | "
             f"{'-' if ratio is None else f'{ratio:.2f}'} |")
     return "\n".join(lines)

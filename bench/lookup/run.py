@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
               "p90_ms": round(float(np.percentile(ms, 90)), 2),
               "p99_ms": round(float(np.percentile(ms, 99)), 2),
               "max_ms": round(float(ms.max()), 2), "codes": codes,
+              "block_key_cap": fastpath.key_cap,
               "load_average": {"start": load_start,
                                "end": [round(x, 2) for x in os.getloadavg()]}}
     print(json.dumps(result))

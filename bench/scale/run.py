@@ -38,6 +38,8 @@ from typing import Any
 
 import psutil
 
+from matchgate.match.blocking import BLOCK_KEY_CAP
+
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
 BASELINE_TIMEOUT = 1200.0
@@ -112,14 +114,21 @@ def generate(work: Path, taxpayers: int, requests: int) -> tuple[Path, dict[str,
     return data, figures
 
 
-def load(work: Path, data: Path, taxpayers: int) -> tuple[Path, dict[str, Any]]:
+def load(work: Path, data: Path, taxpayers: int, *, reuse: bool = False
+         ) -> tuple[Path, dict[str, Any]]:
+    """`matchgate master load` measured; with `reuse`, a store loaded by an earlier run (its
+    figures kept beside it, in <store>.load.json) is used as it is."""
     store = work / f"master-{taxpayers}.duckdb"
+    kept = store.with_name(store.name + ".load.json")
+    if reuse and store.is_file() and kept.is_file():
+        return store, {**json.loads(kept.read_text()), "reused": True}
     figures = measure([*matchgate_command(), "master", "load", str(data / "master.parquet"),
                        "--store", str(store)])
     import duckdb
 
     with duckdb.connect(str(store), read_only=True) as con:
         figures["history_rows"] = con.sql("SELECT history_rows FROM store_meta").fetchall()[0][0]
+    kept.write_text(json.dumps(figures))
     return store, figures
 
 
@@ -219,11 +228,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[100_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/matchgate-bench"))
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.json")
+    parser.add_argument("--reuse-stores", action="store_true",
+                        help="use a master store loaded by an earlier run in --work as it is "
+                             "(its load figures are the earlier run's)")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the plain Splink baseline")
     parser.add_argument("--baseline-timeout", type=float, default=BASELINE_TIMEOUT,
                         help="stop the baseline after this many seconds (recorded as not "
                              "finished)")
+    parser.add_argument("--baseline-until", type=float, default=None,
+                        help="stop the baseline at this Unix time at the latest (a run that "
+                             "must end by a deadline)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     results = read_results(args.out)
@@ -231,13 +246,16 @@ def main(argv: list[str] | None = None) -> None:
     results.pop("splink_reference_seconds", None)
     for taxpayers in args.masters:
         data, gen = generate(args.work, taxpayers, max(args.batches))
-        store, loaded = load(args.work, data, taxpayers)
+        store, loaded = load(args.work, data, taxpayers, reuse=args.reuse_stores)
         for batch in args.batches:
             figures, requests = verify(args.work, data, store, batch)
-            base = None if args.no_baseline else baseline(data, requests,
-                                                          args.baseline_timeout)
+            timeout = args.baseline_timeout
+            if args.baseline_until is not None:
+                timeout = max(60.0, min(timeout, args.baseline_until - time.time()))
+            base = None if args.no_baseline else baseline(data, requests, timeout)
             run = {"taxpayers": taxpayers, "batch": batch, "generate": gen, "load": loaded,
-                   "verify": figures, "splink_baseline": base,
+                   "verify": figures, "block_key_cap": BLOCK_KEY_CAP,
+                   "splink_baseline": base,
                    "verify_ratio_to_splink": ratio(figures, base)}
             print(json.dumps(run), flush=True)
             merge(results, run)

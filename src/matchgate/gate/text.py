@@ -69,7 +69,7 @@ def is_junk_number(token: str) -> bool:
 
 def is_repeated_letters(token: str) -> bool:
     """XXX, ZZZZ, XXXXX: one letter three or more times."""
-    return token.isalpha() and len(token) >= 3 and len(set(token)) == 1
+    return len(token) >= 3 and token.count(token[0]) == len(token) and token.isalpha()
 
 
 def is_not_applicable(value: str | None) -> bool:

@@ -37,6 +37,11 @@ def describe(ch: str) -> str:
     return f"U+{ord(ch):04X} {unicodedata.name(ch, f'({kind})')}"
 
 
+def has_unstorable(value: str) -> bool:
+    """Whether the value holds a character rule 1 replaces (normalise says which)."""
+    return _UNSTORABLE.search(value) is not None
+
+
 def normalise(value: str) -> tuple[str, str | None]:
     """(the value under rules 1-3, the first control character found, described, or None)."""
     bad: str | None = None

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 
 from matchgate.columns import REQUEST_COLUMNS
 from matchgate.gate.rejection import Rejection, reject
-from matchgate.intake.characters import NAME_FIELDS, foreign_letter, normalise
+from matchgate.intake.characters import (
+    NAME_FIELDS,
+    foreign_letter,
+    has_unstorable,
+    normalise,
+)
 
 # Longest value accepted per column; longer values make the row a rejected request.
 MAX_LENGTH: dict[str, int] = {c: 100 for c in REQUEST_COLUMNS}
@@ -49,6 +54,11 @@ def _cleaned(row_number: int, values: Mapping[str, str | None]
              ) -> tuple[dict[str, str | None], list[Rejection]]:
     """Every request column cleaned; control characters in any field and letters of another
     script in a name are rejections."""
+    raw = [values.get(col) for col in REQUEST_COLUMNS]
+    whole = "".join(v for v in raw if v)
+    if whole.isascii() and not has_unstorable(whole):  # the common row: only stripped
+        return {col: (v.strip() or None) if v is not None else None
+                for col, v in zip(REQUEST_COLUMNS, raw, strict=True)}, []
     fields: dict[str, str | None] = {}
     problems = []
     for col in REQUEST_COLUMNS:

@@ -382,6 +382,19 @@ def _write_rejects(store_path: Path, target: Path) -> dict[str, int]:
                             "ORDER BY reason").fetchall())
 
 
+def prepare_blocking(store_path: Path, version: str) -> None:
+    """The shipped model's frequent blocking keys, computed once with the store
+    (match/frequent.py) so that the first batch does not pay for them."""
+    from matchgate.match.blocking import BLOCK_KEY_CAP, blocking_keys
+    from matchgate.match.engine import load_model
+    from matchgate.match.frequent import frequent_keys
+    from matchgate.match.train import DEFAULT_MODEL_PATH
+
+    keys = blocking_keys(load_model(DEFAULT_MODEL_PATH))
+    if keys is not None:
+        frequent_keys(store_path, version, keys, BLOCK_KEY_CAP)
+
+
 def load_master(path: Path, store_path: Path, *, progress: Progress | None = None,
                 rejects_path: Path | None = None, workers: int | None = None
                 ) -> MasterLoadReport:
@@ -406,6 +419,7 @@ def load_master(path: Path, store_path: Path, *, progress: Progress | None = Non
     by_reason = _write_rejects(store_path, rejects)
     with open_master(store_path) as store:
         version = store.meta().master_version
+    prepare_blocking(store_path, version)
     return MasterLoadReport(source=path, store_path=store_path, master_version=version,
                             rows_read=rows, history_rows=history, taxpayers=taxpayers,
                             rejected_rows=rejected, rejects_by_reason=by_reason,

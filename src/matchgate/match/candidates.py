@@ -54,11 +54,14 @@ def _weight_sql(comparison: str, with_tf: bool) -> str:
 
 
 def candidates_sql(predictions: str, requests: str, comparisons: list[str],
-                   tf_comparisons: frozenset[str] = frozenset()) -> str:
+                   tf_comparisons: frozenset[str] = frozenset(),
+                   history: str = f"{STORE_ALIAS}.master_history") -> str:
     """SQL over the predictions table and the registered requests (unique_id + std_*).
 
     The evidence holds, per comparison, its match weight (term-frequency adjustment included)
-    and its gamma level for the best history row."""
+    and its gamma level for the best history row. `history`: a table with the master rows'
+    row_id, tin and tax_year (the store's master history, or the part of it the requests
+    reach)."""
     side = f"source_dataset_l = '{MASTER_DATASET}'"
     pair_cols = ", ".join(_weight_sql(c, c in tf_comparisons) for c in comparisons)
     return f"""
@@ -69,7 +72,7 @@ WITH pairs AS (
     FROM {predictions}
 ), rows AS (
     SELECT p.*, h.tin, h.tax_year
-    FROM pairs p JOIN {STORE_ALIAS}.master_history h
+    FROM pairs p JOIN {history} h
       ON h.row_id = CAST(substr(p.master_uid, {len(MASTER_PREFIX) + 1}) AS BIGINT)
 ), best AS (
     SELECT * FROM rows

@@ -20,9 +20,24 @@ from splink import DuckDBAPI, Linker
 
 from matchgate.errors import ConfigError, StoreError
 from matchgate.master.store import open_master
-from matchgate.match.blocking import blocking_keys, reachable_where
+from matchgate.match.blocking import (
+    BLOCK_KEY_CAP,
+    blocking_keys,
+    capped_model,
+    flag_columns,
+    flag_sql,
+    key_sets,
+    reachable_where,
+)
 from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
-from matchgate.match.inputs import attach_store, master_select, requests_input
+from matchgate.match.frequent import frequent_keys
+from matchgate.match.inputs import (
+    HISTORY_IDS,
+    STORE_ALIAS,
+    attach_store,
+    master_select,
+    requests_input,
+)
 from matchgate.match.settings import MASTER_DATASET, REQUESTS_DATASET
 from matchgate.match.train import DEFAULT_MODEL_PATH
 
@@ -76,7 +91,8 @@ class DuckDBMatchEngine:
     (intermediate tables spill to a temporary folder), so calls never share state."""
 
     def __init__(self, store_path: Path, model_path: Path = DEFAULT_MODEL_PATH, *,
-                 requests_per_chunk: int = REQUESTS_PER_CHUNK):
+                 requests_per_chunk: int = REQUESTS_PER_CHUNK,
+                 key_cap: int = BLOCK_KEY_CAP):
         self.store_path = Path(store_path)
         with open_master(self.store_path) as store:
             meta = store.meta()
@@ -90,7 +106,19 @@ class DuckDBMatchEngine:
         self.tf_comparisons = tf_comparisons(self.model)
         self.requests_per_chunk = requests_per_chunk
         self.keys = blocking_keys(self.model)
+        if self.keys is not None:
+            self.model = capped_model(self.model, self.keys)
+        self.key_cap = key_cap
         self._tf: dict[str, pa.Table] | None = None
+        self._frequent: pa.Table | None = None
+
+    def frequent(self) -> pa.Table:
+        """The master's key values too frequent to block on (frequent.py; once per engine)."""
+        assert self.keys is not None
+        if self._frequent is None:
+            self._frequent = frequent_keys(self.store_path, self.master_version, self.keys,
+                                           self.key_cap)
+        return self._frequent
 
     def term_frequencies(self) -> dict[str, pa.Table]:
         """Per term-frequency column of the model, its frequencies over the master history
@@ -121,6 +149,8 @@ class DuckDBMatchEngine:
     def _run(self, con: duckdb.DuckDBPyConnection, shaped: pa.Table,
              threshold: float) -> pa.Table:
         attach_store(con, str(self.store_path))
+        if self.keys is not None:
+            shaped = flag_requests(shaped, self.keys, self.frequent(), con)
         con.register("requests_in", shaped)
         n_master = self._master_input(con)
         db_api = DuckDBAPI(connection=con.cursor())
@@ -135,7 +165,9 @@ class DuckDBMatchEngine:
             threshold_match_probability=threshold, num_chunks_left=n_master,
             num_chunks_right=n_requests, warning_mode="never")
         sql = candidates_sql(predictions.physical_name, "requests_in", self.comparisons,
-                             self.tf_comparisons)
+                             self.tf_comparisons,
+                             history="master_reached" if self.keys is not None else
+                             f"{STORE_ALIAS}.master_history")
         return con.sql(sql).to_arrow_table().select(list(CANDIDATE_COLUMNS))
 
     def _master_input(self, con: duckdb.DuckDBPyConnection) -> int:
@@ -143,10 +175,31 @@ class DuckDBMatchEngine:
         if self.keys is None:
             con.execute(f"CREATE VIEW master_input AS {master_select()}").fetchall()
             return self.master_rows
-        where = reachable_where(self.keys, "h", "requests_in")
-        con.execute(f"CREATE TABLE master_input AS {master_select(where, alias='h')}"
-                    ).fetchall()
-        return int(con.sql("SELECT count(*) FROM master_input").fetchall()[0][0])
+        sets = key_sets(self.keys)
+        where = reachable_where(self.keys, "h", "requests_in", flags=flag_columns(self.keys),
+                                sets=sets)
+        flags = "".join(f", TRUE AS {f}" for f in flag_columns(self.keys))
+        con.execute(f"CREATE TABLE master_reached AS SELECT * {flags} FROM "
+                    f"({master_select(where, alias='h', extra=HISTORY_IDS)})").fetchall()
+        con.execute(f"CREATE VIEW master_input AS SELECT * EXCLUDE ({', '.join(HISTORY_IDS)}) "
+                    f"FROM master_reached").fetchall()
+        return int(con.sql("SELECT count(*) FROM master_reached").fetchall()[0][0])
+
+
+def flag_requests(requests: pa.Table, keys: list[tuple[str, ...]], frequent: pa.Table,
+                  con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+    """The requests with their rare-key flags (blocking.flag_sql)."""
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        con.register("requests_shaped", requests)
+        con.register("frequent_keys", frequent)
+        return con.sql(flag_sql(keys, "requests_shaped", "frequent_keys")).to_arrow_table()
+    finally:
+        con.unregister("requests_shaped")
+        con.unregister("frequent_keys")
+        if own:
+            con.close()
 
 
 def tf_columns(model: dict[str, Any]) -> list[str]:

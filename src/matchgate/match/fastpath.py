@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matchgate.master.store import open_master
-from matchgate.match.blocking import blocking_keys, blocking_predicate
+from matchgate.match.blocking import BLOCK_KEY_CAP, blocking_keys, blocking_predicate, reached_by
 from matchgate.match.engine import load_model, master_term_frequencies, tf_columns
 from matchgate.match.scoring import ModelScorer
 from matchgate.match.settings import MODEL_COLUMNS
@@ -137,16 +137,20 @@ class _Rule:
     """One blocking rule's sorted keys (memory-mapped) and the row position of each."""
 
     keys: tuple[str, ...]
-    sorted_keys: pa.StringArray
-    positions: pa.Int64Array
+    sorted_keys: pa.ChunkedArray  # of strings, memory-mapped
+    positions: pa.ChunkedArray  # of int64, memory-mapped
 
-    def positions_of(self, key: str) -> np.ndarray:
+    def positions_of(self, key: str, cap: int | None = None) -> np.ndarray | None:
+        """The positions of the rows with this key; None when more than `cap` rows hold it
+        (a frequent key, which the rule does not block on)."""
         lo = _bisect(self.sorted_keys, key, right=False)
         hi = _bisect(self.sorted_keys, key, right=True)
+        if cap is not None and hi - lo > cap:
+            return None
         return np.asarray(self.positions[lo:hi].to_numpy(zero_copy_only=False))
 
 
-def _bisect(values: pa.StringArray, key: str, *, right: bool) -> int:
+def _bisect(values: pa.ChunkedArray, key: str, *, right: bool) -> int:
     lo, hi = 0, len(values)
     while lo < hi:
         mid = (lo + hi) // 2
@@ -159,18 +163,21 @@ def _bisect(values: pa.StringArray, key: str, *, right: bool) -> int:
 
 
 def _rule(path: Path, keys: tuple[str, ...]) -> _Rule:
-    table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all().combine_chunks()
-    return _Rule(keys, table.column("key").chunk(0), table.column("pos").chunk(0))
+    # left in its record batches: combining them would copy the whole file into memory
+    table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+    return _Rule(keys, table.column("key"), table.column("pos"))
 
 
 class FastPath:
     """Candidates for single requests (standardized, one row per request) in milliseconds."""
 
     def __init__(self, store_path: Path, model_path: Path | None = None, *,
-                 build: bool = True) -> None:
+                 build: bool = True, key_cap: int = BLOCK_KEY_CAP) -> None:
         from matchgate.match.train import DEFAULT_MODEL_PATH
 
         self.store_path = Path(store_path)
+        self.key_cap = key_cap
+        self._reached: dict[frozenset[int], str] = {}
         with open_master(self.store_path) as store:
             self.master_version = store.meta().master_version
         self.model = load_model(model_path or DEFAULT_MODEL_PATH)
@@ -203,20 +210,37 @@ class FastPath:
         self.scorer = ModelScorer(self.model, self.con, tf,
                                   reached=blocking_predicate(self.model, "{}_l", "{}_r"))
 
-    def positions(self, request: dict[str, Any]) -> np.ndarray:
+    def blocked(self, request: dict[str, Any]) -> tuple[np.ndarray, frozenset[int]]:
         """Positions of the master rows that share every key of some blocking rule with the
-        request (SQL equality: a missing key never pairs)."""
+        request (SQL equality: a missing key never pairs), and the rules left out because the
+        request's key is frequent in the master (blocking.BLOCK_KEY_CAP)."""
         found: list[np.ndarray] = []
-        for rule in self.rules:
+        capped: set[int] = set()
+        for n, rule in enumerate(self.rules):
             key = request_key(request, rule.keys)
             if key is not None:
-                found.append(rule.positions_of(key))
+                positions = rule.positions_of(key, self.key_cap)
+                if positions is None:
+                    capped.add(n)
+                else:
+                    found.append(positions)
         if not found:
-            return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(found))
+            return np.empty(0, dtype=np.int64), frozenset(capped)
+        return np.unique(np.concatenate(found)), frozenset(capped)
+
+    def positions(self, request: dict[str, Any]) -> np.ndarray:
+        return self.blocked(request)[0]
 
     def candidate_rows(self, request: dict[str, Any]) -> pa.Table:
         return self.rows.take(self.positions(request))
+
+    def _reached_sql(self, capped: frozenset[int]) -> str | None:
+        """The blocking predicate without the capped rules (None: the scorer's own)."""
+        if not capped:
+            return None
+        if capped not in self._reached:
+            self._reached[capped] = reached_by(self.model, set(capped), "{}_l", "{}_r")
+        return self._reached[capped]
 
     def taxpayer_rows(self, tins: list[str]) -> pa.Table:
         wanted = np.asarray(tins, dtype="S9")
@@ -226,10 +250,11 @@ class FastPath:
     def find_candidates(self, request: dict[str, Any], *,
                         threshold_probability: float = 0.01) -> list[dict[str, Any]]:
         """Candidate rows as the bulk engine gives them (CANDIDATE_COLUMNS), best first."""
-        rows = self.candidate_rows(request)
+        positions, capped = self.blocked(request)
+        rows = self.rows.take(positions)
         if rows.num_rows == 0:
             return []
-        scored = self.scorer.score(request, rows)
+        scored = self.scorer.score(request, rows, reached=self._reached_sql(capped))
         best: dict[str, dict[str, Any]] = {}
         for row in scored:
             if row["match_probability"] < threshold_probability:

@@ -19,9 +19,15 @@ def attach_store(con: duckdb.DuckDBPyConnection, store_path: str) -> None:
     con.execute(f"ATTACH '{escaped}' AS {STORE_ALIAS} (READ_ONLY)").fetchall()
 
 
-def master_select(where: str = "TRUE", alias: str = "master_history") -> str:
-    """SQL selecting the master history as model input (unique_id 'M' || row_id)."""
-    cols = ", ".join(f"{alias}.{c}" for c in MODEL_COLUMNS)
+# What the candidates need of a history row besides the model input (candidates_sql).
+HISTORY_IDS = ("row_id", "tin", "tax_year")
+
+
+def master_select(where: str = "TRUE", alias: str = "master_history",
+                  extra: tuple[str, ...] = ()) -> str:
+    """SQL selecting the master history as model input (unique_id 'M' || row_id), with the
+    `extra` columns of the history too."""
+    cols = ", ".join(f"{alias}.{c}" for c in (*MODEL_COLUMNS, *extra))
     return (f"SELECT '{MASTER_PREFIX}' || CAST({alias}.row_id AS VARCHAR) AS {UNIQUE_ID}, "
             f"{cols} FROM {STORE_ALIAS}.master_history {alias} WHERE {where}")
 

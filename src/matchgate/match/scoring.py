@@ -80,11 +80,15 @@ class ModelScorer:
             levels = _levels(comparison)
             self.comparisons[name] = {lv.gamma: lv for _, lv in levels}
             cases.append(_case_sql(name, levels))
-        cases.append(f"coalesce(({reached}), FALSE) AS reached" if reached else "TRUE")
-        self.sql = f"SELECT {', '.join(cases)} FROM pairs"
+        self.cases = cases
+        self.sql = self._sql(reached)
         self.tf = {column: dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist(),
                                     strict=True))
                    for column, t in term_frequencies.items()}
+
+    def _sql(self, reached: str | None) -> str:
+        last = f"coalesce(({reached}), FALSE) AS reached" if reached else "TRUE"
+        return f"SELECT {', '.join([*self.cases, last])} FROM pairs"
 
     def _pairs(self, request: dict[str, Any], rows: pa.Table) -> pa.Table:
         n = rows.num_rows
@@ -104,13 +108,15 @@ class ModelScorer:
         highest = max(v for v in (tf_l, tf_r, level.tf_min_u) if v is not None)
         return level.tf_weight * (math.log2(level.exact_u) - math.log2(highest))
 
-    def score(self, request: dict[str, Any], rows: pa.Table) -> list[dict[str, Any]]:
+    def score(self, request: dict[str, Any], rows: pa.Table, *, reached: str | None = None
+              ) -> list[dict[str, Any]]:
         """Per row: tin, tax_year, gamma and weight per comparison, match_weight and
-        match_probability."""
+        match_probability. `reached` replaces the constructor's for this call."""
         pairs = self._pairs(request, rows)
         self.con.register("pairs", pairs)
         try:
-            gammas = self.con.sql(self.sql).fetchall()
+            gammas = self.con.sql(self.sql if reached is None else self._sql(reached)
+                                  ).fetchall()
         finally:
             self.con.unregister("pairs")
         out = []

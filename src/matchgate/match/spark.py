@@ -27,16 +27,24 @@ import pyarrow.parquet as pq
 
 from matchgate.errors import ConfigError, StoreError
 from matchgate.master.store import open_master
-from matchgate.match.blocking import blocking_keys
+from matchgate.match.blocking import (
+    BLOCK_KEY_CAP,
+    blocking_keys,
+    capped_model,
+    flag_columns,
+    key_sets,
+)
 from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
 from matchgate.match.engine import (
     _empty_candidates,
     comparison_names,
+    flag_requests,
     load_model,
     master_term_frequencies,
     tf_columns,
     tf_comparisons,
 )
+from matchgate.match.frequent import frequent_keys
 from matchgate.match.inputs import attach_store, master_select, requests_input
 from matchgate.match.settings import MASTER_DATASET, REQUESTS_DATASET, settings_creator
 from matchgate.match.train import DEFAULT_MODEL_PATH
@@ -120,7 +128,8 @@ class SparkMatchEngine:
     """Splink on Spark over the master store's Parquet export (MatchEngine)."""
 
     def __init__(self, store_path: Path, model_path: Path = DEFAULT_MODEL_PATH, *,
-                 master: str = "local[*]", session: Any = None) -> None:
+                 master: str = "local[*]", session: Any = None,
+                 key_cap: int = BLOCK_KEY_CAP) -> None:
         _pyspark()
         self.store_path = Path(store_path)
         with open_master(self.store_path) as store:
@@ -131,6 +140,11 @@ class SparkMatchEngine:
         self.comparisons = comparison_names(model)
         self.tf_comparisons = tf_comparisons(model)
         self.keys = blocking_keys(model)
+        self.frequent: pa.Table | None = None
+        if self.keys is not None:  # the same frequent keys left out as on DuckDB
+            self.model = capped_model(self.model, self.keys)
+            self.frequent = frequent_keys(self.store_path, self.master_version, self.keys,
+                                          key_cap)
         self.export = self.store_path.with_name(self.store_path.name + ".spark") / (
             self.master_version)
         if not (self.export / "history.parquet").exists():
@@ -142,7 +156,12 @@ class SparkMatchEngine:
         history = self.spark.read.parquet(str(self.export / "history.parquet"))
         if self.keys is None:
             return history
-        parts = [history.join(requests.select(*rule), on=list(rule), how="left_semi")
+        functions = _pyspark().functions
+        sets, flags = key_sets(self.keys), flag_columns(self.keys)
+        for flag in flags:
+            history = history.withColumn(flag, functions.lit(True))
+        parts = [history.join(requests.where(functions.col(flags[sets.index(rule)]))
+                              .select(*rule), on=list(rule), how="left_semi")
                  for rule in self.keys]
         side = parts[0]
         for part in parts[1:]:
@@ -156,6 +175,8 @@ class SparkMatchEngine:
         shaped = requests_input(requests)
         if shaped.num_rows == 0:
             return _empty_candidates()
+        if self.keys is not None and self.frequent is not None:
+            shaped = flag_requests(shaped, self.keys, self.frequent)
         spark_requests = self.spark.createDataFrame(shaped)
         db_api = SparkAPI(spark_session=self.spark, break_lineage_method="persist")
         sides = [db_api.register(self._master_side(spark_requests),
