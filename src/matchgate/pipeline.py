@@ -505,21 +505,33 @@ def with_parsed_evidence(candidates: pa.Table) -> pa.Table:
         con.close()
 
 
-def _gamma_facts(gamma: dict[str, int]) -> dict[str, Any]:
-    """What a candidate's gamma levels say (the Candidate fields that depend on them only)."""
-    first = gamma.get("first_name", -1)
+def gamma_facts(gamma: dict[str, int]) -> dict[str, Any]:
+    """What a candidate's gamma levels say (the Candidate fields that depend on them only: the
+    same for every candidate with the same levels)."""
+    first, middle = gamma.get("first_name", -1), gamma.get("middle_name", -1)
     return {
-        "corroborated_by": frozenset(name for name, level in CORROBORATING_LEVELS.items()
-                                     if gamma.get(name, -1) >= level),
+        "corroborated_by": corroborating(gamma),
         "given_name_agrees": None if first == FIRST_NAME_INITIAL_ONLY else first != 0,
         "surname_agrees": gamma.get("last_name", -1) != 0,
-        "middle_agrees": None if gamma.get("middle_initial", -1) == -1 else
-        gamma["middle_initial"] >= MIDDLE_AGREES_LEVEL,
-        "conflicts": frozenset(name for name in ("middle_initial", "tin")
-                               if gamma.get(name) == 0),
+        "middle_agrees": None if middle == -1 else middle >= MIDDLE_AGREES_LEVEL,
+        "middle_full": middle >= MIDDLE_FULL_LEVEL,
+        "conflicts": frozenset({*(["middle_name"] if 0 <= middle < MIDDLE_AGREES_LEVEL else []),
+                                *(["tin"] if gamma.get("tin") == 0 else [])}),
         "name_firm": (first in FIRM_FIRST_NAME_LEVELS
                       and gamma.get("last_name", -1) in FIRM_LAST_NAME_LEVELS),
     }
+
+
+def weight_facts(gamma: dict[str, int], weights: dict[str, float]) -> dict[str, Any]:
+    """The Candidate fields that depend on the match weights too (term-frequency adjusted, so
+    they differ between candidates with the same levels)."""
+    return {"dob_heaped": dob_heaped(gamma, weights),
+            "name_weight": sum(float(weights.get(c) or 0.0)
+                               for c in ("first_name", "last_name"))}
+
+
+def _gammas(evidence: dict[str, Any]) -> dict[str, int]:
+    return {k: (-1 if v is None else int(v)) for k, v in evidence.get("gamma", {}).items()}
 
 
 def candidates_by_request(found: pa.Table) -> dict[str, list[Candidate]]:
@@ -541,11 +553,11 @@ def candidates_by_request(found: pa.Table) -> dict[str, list[Candidate]]:
                  zip(*(cols[f"last_{f}"] for f in ADDRESS_FIELDS), strict=True)]
     for i, raw in enumerate(cols["evidence"]):
         evidence = (dict(raw) if isinstance(raw, dict) else json.loads(raw)) if raw else {}
-        gamma = {k: (-1 if v is None else int(v)) for k, v in evidence.get("gamma", {}).items()}
+        gamma = _gammas(evidence)
         key = tuple(gamma.items())
         known = facts.get(key)
         if known is None:
-            known = facts[key] = _gamma_facts(gamma)
+            known = facts[key] = gamma_facts(gamma)
         by_request[cols["request_id"][i]].append(Candidate(
             tin=cols["tin"][i], match_probability=float(cols["match_probability"][i]),
             match_weight=float(cols["match_weight"][i]),
@@ -554,7 +566,7 @@ def candidates_by_request(found: pa.Table) -> dict[str, list[Candidate]]:
             std_suffix=cols["std_suffix"][i], std_dob=cols["std_dob"][i],
             household_key=cols["household_key"][i], evidence=evidence,
             last_address=addresses[i],
-            **known))
+            **known, **weight_facts(gamma, evidence.get("match_weights") or {})))
     return by_request
 
 
@@ -563,28 +575,15 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
     JSON text or already parsed)."""
     raw = row.get("evidence")
     evidence = (dict(raw) if isinstance(raw, dict) else json.loads(raw)) if raw else {}
-    gamma: dict[str, int] = {k: (-1 if v is None else int(v))
-                             for k, v in evidence.get("gamma", {}).items()}
-    corroborated = corroborating(gamma)
-    weights: dict[str, float] = evidence.get("match_weights", {})
-    first, middle = gamma.get("first_name", -1), gamma.get("middle_name", -1)
-    given = None if first == FIRST_NAME_INITIAL_ONLY else first != 0
+    gamma = _gammas(evidence)
     return Candidate(
         tin=row["tin"], match_probability=float(row["match_probability"]),
         match_weight=float(row["match_weight"]),
         address_is_last_known=bool(row["address_is_last_known"]),
         std_first_canon=row.get("std_first_canon"), std_last=row.get("std_last"),
         std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
-        household_key=row.get("household_key"), corroborated_by=corroborated,
-        dob_heaped=dob_heaped(gamma, weights),
-        name_weight=sum(float(weights.get(c) or 0.0) for c in ("first_name", "last_name")),
-        given_name_agrees=given, surname_agrees=gamma.get("last_name", -1) != 0,
-        middle_agrees=None if middle == -1 else middle >= MIDDLE_AGREES_LEVEL,
-        middle_full=middle >= MIDDLE_FULL_LEVEL,
-        conflicts=frozenset({*(["middle_name"] if 0 <= middle < MIDDLE_AGREES_LEVEL else []),
-                             *(["tin"] if gamma.get("tin") == 0 else [])}),
-        name_firm=(first in FIRM_FIRST_NAME_LEVELS
-                   and gamma.get("last_name", -1) in FIRM_LAST_NAME_LEVELS),
+        household_key=row.get("household_key"),
+        **gamma_facts(gamma), **weight_facts(gamma, evidence.get("match_weights") or {}),
         evidence=evidence,
         last_address={f: row.get(f"last_{f}") for f in ADDRESS_FIELDS},
     )
