@@ -264,3 +264,12 @@ def test_never_raises_on_arbitrary_text(street: str, unit: str | None, city: str
     assert out.state is None or len(out.state) == 2
     for value in (out.house, out.street, out.street_name, out.unit, out.city):
         assert value is None or (value and value == value.strip())
+
+
+@pytest.mark.parametrize("line", ["1 OAK STREET APARTMENT 1A", "1 Oak St Apt 1A",
+                                  "1 OAK ST APARTMENT #1A", "1 oak street apt. 1a"])
+def test_spelled_out_unit_designator_keeps_its_unit(line: str) -> None:
+    # usaddress alone reads "APARTMENT 1A" after a street as a city and a state (found by the
+    # formatting-variants property above).
+    parsed = parse_address(line, None, "Springfield", "IL", "62701")
+    assert (parsed.street, parsed.unit, parsed.city) == ("OAK ST", "1A", "SPRINGFIELD")

@@ -15,7 +15,12 @@ from functools import lru_cache
 import usaddress
 
 from matchgate.standardize.units import unit_id
-from matchgate.standardize.usps import directional, normalize_ordinals, street_type
+from matchgate.standardize.usps import (
+    UNIT_DESIGNATORS,
+    directional,
+    normalize_ordinals,
+    street_type,
+)
 
 _STRIP = ",.;:"
 _HOUSE_WORDS = {"ONE": "1", "TWO": "2", "THREE": "3", "FOUR": "4", "FIVE": "5", "SIX": "6",
@@ -27,6 +32,12 @@ _LEADING_NUMBER = re.compile(r"^(\d{1,6})\s+(\D.*)$")
 _PLACEHOLDER = "100"
 _INITIAL_DOTS = re.compile(r"(?<=\b[A-Z])\.(?=[A-Z]\b)")  # S.W. -> SW., P.O. -> PO.
 _OTHER_DOTS = re.compile(r"\.(?!\d)")
+# A unit designator spelled out before its number ("APARTMENT 1A") is abbreviated before tagging:
+# usaddress reads "1 OAK STREET APARTMENT 1A" as a city and a state, while "APT 1A" it knows.
+_LONG_DESIGNATOR = re.compile(
+    r"\b(" + "|".join(word for word, abbr in UNIT_DESIGNATORS.items()
+                      if len(word) > len(abbr) and abbr.isalpha() and abbr != "UNIT")
+    + r")(?=\s+#?\s*[A-Z]?\d)")
 _UNIT_LABELS = ("OccupancyType", "OccupancyIdentifier", "SubaddressType", "SubaddressIdentifier")
 
 
@@ -121,6 +132,7 @@ def parse_street_line(line: str | None, whole_line: bool = False) -> StreetLine:
     if not line:
         return StreetLine()
     line = _OTHER_DOTS.sub(" ", _INITIAL_DOTS.sub("", line)).strip()
+    line = _LONG_DESIGNATOR.sub(lambda m: UNIT_DESIGNATORS[m.group(1)], line)
     match = _LEADING_NUMBER.match(line)
     if match:
         templated = _parse(f"{_PLACEHOLDER} {match.group(2)}", whole_line)
