@@ -131,7 +131,8 @@ def test_failed_load_leaves_the_old_store(tmp_path: Path) -> None:
     with open_master(store) as handle:
         assert handle.meta().master_version == file_version(good)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "broken.csv", "good.csv", "store.duckdb", "store.duckdb.blocking", "store.rejects.csv"]
+        "broken.csv", "good.csv", "store.duckdb", "store.duckdb.blocking", "store.duckdb.lookup",
+        "store.rejects.csv"]
 
 
 def test_open_missing_store_hints_at_load(tmp_path: Path) -> None:

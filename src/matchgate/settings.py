@@ -30,10 +30,12 @@ class Settings(BaseSettings):
         default="matchgate.custodian/audit-log",
         description="name of the audit log in its signed checkpoints (no spaces)")
 
-    engine: Literal["duckdb", "spark"] = Field(
-        default="duckdb",
-        description="match engine: duckdb (one machine) or spark (pip install matchgate[spark]; "
-                    "the cluster is set by MATCHGATE_SPARK_MASTER, default local[*])")
+    engine: Literal["indexed", "duckdb", "spark"] = Field(
+        default="indexed",
+        description="match engine: indexed (one machine: the master's key index, scored with "
+                    "the model in DuckDB; the fastest), duckdb (Splink on DuckDB, the reference) "
+                    "or spark (Splink on Spark: pip install matchgate[spark]; the cluster is set "
+                    "by MATCHGATE_SPARK_MASTER, default local[*])")
     spark_master: str = Field(default="local[*]",
                               description="Spark master URL when engine is spark")
 

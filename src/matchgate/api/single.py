@@ -35,7 +35,7 @@ WAIT_FOR_OTHERS_SECONDS = 60.0
 
 
 class FastPathEngine:
-    """A MatchEngine over the fast path's index: each standardized request looked up in turn."""
+    """A MatchEngine over the fast path's index (the indexed engine of its master)."""
 
     def __init__(self, fastpath: FastPath) -> None:
         self.fastpath = fastpath
@@ -44,14 +44,9 @@ class FastPathEngine:
 
     def find_candidates(self, requests: pa.Table, *,
                         threshold_probability: float = 0.01) -> pa.Table:
-        found: list[dict[str, object]] = []
         with self._lock:
-            for request in requests.to_pylist():
-                found.extend(self.fastpath.find_candidates(
-                    request, threshold_probability=threshold_probability))
-        if not found:
-            return CANDIDATE_SCHEMA.empty_table()
-        return pa.Table.from_pylist(found, schema=CANDIDATE_SCHEMA)
+            return self.fastpath.engine.find_candidates(
+                requests, threshold_probability=threshold_probability)
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:

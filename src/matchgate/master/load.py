@@ -383,16 +383,20 @@ def _write_rejects(store_path: Path, target: Path) -> dict[str, int]:
 
 
 def prepare_blocking(store_path: Path, version: str) -> None:
-    """The shipped model's frequent blocking keys, computed once with the store
-    (match/frequent.py) so that the first batch does not pay for them."""
+    """The shipped model's frequent blocking keys (match/frequent.py) and key index
+    (match/keyindex.py), built once with the store so that the first batch or lookup does not
+    pay for them."""
     from matchgate.match.blocking import BLOCK_KEY_CAP, blocking_keys
     from matchgate.match.engine import load_model
     from matchgate.match.frequent import frequent_keys
+    from matchgate.match.keyindex import open_index
     from matchgate.match.train import DEFAULT_MODEL_PATH
 
-    keys = blocking_keys(load_model(DEFAULT_MODEL_PATH))
+    model = load_model(DEFAULT_MODEL_PATH)
+    keys = blocking_keys(model)
     if keys is not None:
         frequent_keys(store_path, version, keys, BLOCK_KEY_CAP)
+        open_index(store_path, version, model)
 
 
 def load_master(path: Path, store_path: Path, *, progress: Progress | None = None,

@@ -55,13 +55,14 @@ def _weight_sql(comparison: str, with_tf: bool) -> str:
 
 def candidates_sql(predictions: str, requests: str, comparisons: list[str],
                    tf_comparisons: frozenset[str] = frozenset(),
-                   history: str = f"{STORE_ALIAS}.master_history") -> str:
+                   history: str = f"{STORE_ALIAS}.master_history",
+                   taxpayers: str = f"{STORE_ALIAS}.taxpayers") -> str:
     """SQL over the predictions table and the registered requests (unique_id + std_*).
 
     The evidence holds, per comparison, its match weight (term-frequency adjustment included)
     and its gamma level for the best history row. `history`: a table with the master rows'
     row_id, tin and tax_year (the store's master history, or the part of it the requests
-    reach)."""
+    reach); `taxpayers`: the taxpayers table (or the part of it the candidates name)."""
     side = f"source_dataset_l = '{MASTER_DATASET}'"
     pair_cols = ", ".join(_weight_sql(c, c in tf_comparisons) for c in comparisons)
     return f"""
@@ -90,7 +91,7 @@ SELECT b.request_id, b.tin, t.tin_type, b.match_probability, b.match_weight,
                 FALSE) AS address_is_last_known,
        b.tax_year AS matched_history_year
 FROM best b
-JOIN {STORE_ALIAS}.taxpayers t ON t.tin = b.tin
+JOIN {taxpayers} t ON t.tin = b.tin
 JOIN {requests} r ON r.unique_id = b.request_id
 ORDER BY b.request_id, b.match_weight DESC, b.tin
 """

@@ -222,11 +222,17 @@ def master_term_frequencies(con: duckdb.DuckDBPyConnection, columns: list[str]
 
 def make_engine(kind: str, store_path: Path, *, model_path: Path = DEFAULT_MODEL_PATH,
                 spark_master: str = "local[*]") -> MatchEngine:
-    """The engine named by configuration: 'duckdb' or 'spark' (which needs the spark extra)."""
+    """The engine named by configuration: 'indexed' (the master's key index and the model's
+    SQL), 'duckdb' (Splink on DuckDB) or 'spark' (Splink on Spark: needs the spark extra)."""
+    if kind == "indexed":
+        from matchgate.match.indexed import IndexedMatchEngine
+
+        return IndexedMatchEngine(store_path, model_path)
     if kind == "duckdb":
         return DuckDBMatchEngine(store_path, model_path)
     if kind == "spark":
         from matchgate.match.spark import SparkMatchEngine
 
         return SparkMatchEngine(store_path, model_path, master=spark_master)
-    raise ConfigError(f"unknown match engine {kind!r}", hint="Use engine = duckdb or spark.")
+    raise ConfigError(f"unknown match engine {kind!r}",
+                      hint="Use engine = indexed, duckdb or spark.")

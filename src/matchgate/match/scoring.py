@@ -141,3 +141,70 @@ class ModelScorer:
 
 def _prior_weight(prior: float) -> float:
     return math.log2(prior / (1.0 - prior))
+
+
+def _log2(x: float) -> str:
+    return repr(math.log2(x))
+
+
+def _tf_sql(name: str, levels: list[tuple[str, Level]]) -> str:
+    """The term-frequency adjustment of a comparison's level, as its match weight (SQL over
+    tf_<column>_l / tf_<column>_r, the frequencies of each side's value; none when neither side's
+    value has one)."""
+    whens = []
+    for _, lv in levels:
+        if lv.tf_column is None or lv.tf_weight == 0 or lv.gamma == -1:
+            continue
+        left, right = f"tf_{lv.tf_column}_l", f"tf_{lv.tf_column}_r"
+        whens.append(
+            f"WHEN gamma_{name} = {lv.gamma} AND ({left} IS NOT NULL OR {right} IS NOT NULL) "
+            f"THEN {lv.tf_weight!r} * ({_log2(lv.exact_u)} - log2(greatest({left}, {right}, "
+            f"{lv.tf_min_u!r})))")
+    return f"CASE {' '.join(whens)} ELSE 0.0 END" if whens else "0.0"
+
+
+def _weight_case(name: str, levels: list[tuple[str, Level]]) -> str:
+    whens = " ".join(f"WHEN {lv.gamma} THEN {lv.weight!r}" for _, lv in levels)
+    return f"CASE gamma_{name} {whens} END"
+
+
+class PairScorer:
+    """The model's scores of many pairs in one DuckDB query: each comparison's gamma level by
+    the model's own SQL conditions, the match weight as Splink computes it (the prior's weight
+    plus, per comparison, log2(m/u) of its level and the term-frequency adjustment)."""
+
+    def __init__(self, model: dict[str, Any]) -> None:
+        self.prior = _prior_weight(float(model["probability_two_random_records_match"]))
+        self.levels = {c["output_column_name"]: _levels(c) for c in model["comparisons"]}
+        self.tf_columns = sorted({lv.tf_column for levels in self.levels.values()
+                                  for _, lv in levels if lv.tf_column})
+
+    def sql(self, pairs: str, reached: str, threshold: float, keep: tuple[str, ...] = ()) -> str:
+        """SQL scoring `pairs` (a relation with <column>_l, <column>_r for every model column
+        and tf_<column>_l / _r for the term-frequency columns, plus whatever else it carries)
+        into Splink's prediction columns: match_weight, match_probability, and per comparison
+        gamma_<name>, mw_<name> and mw_tf_adj_<name>, with the `keep` columns of the pairs.
+        Only pairs `reached` (SQL over the pair) and at or above the `threshold` probability
+        are kept."""
+        gammas = ", ".join(_case_sql(name, levels) for name, levels in self.levels.items())
+        weights = ", ".join(f"{_weight_case(name, levels)} AS mw_{name}, "
+                            f"{_tf_sql(name, levels)} AS mw_tf_adj_{name}"
+                            for name, levels in self.levels.items())
+        total = " + ".join([repr(self.prior), *(f"mw_{n} + mw_tf_adj_{n}" for n in self.levels)])
+        outputs = ", ".join(f"gamma_{n}, mw_{n}, mw_tf_adj_{n}" for n in self.levels)
+        return f"""
+WITH gammas AS (SELECT *, {gammas} FROM {pairs} WHERE coalesce(({reached}), FALSE)),
+weights AS (SELECT *, {weights} FROM gammas),
+scored AS (SELECT *, {total} AS match_weight FROM weights)
+SELECT {''.join(f"{c}, " for c in keep)}{outputs}, match_weight,
+       1.0 / (1.0 + pow(2.0, -match_weight)) AS match_probability
+FROM scored WHERE {_at_least(threshold)}"""
+
+
+def _at_least(probability: float) -> str:
+    """The threshold as a condition on the match weight (one compare, no power, per pair)."""
+    if probability <= 0:
+        return "TRUE"
+    if probability >= 1:
+        return "FALSE"
+    return f"match_weight >= {math.log2(probability / (1.0 - probability))!r}"

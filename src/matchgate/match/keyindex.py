@@ -1,0 +1,207 @@
+"""The candidate index of a master version: its rows and, per blocking rule, its sorted keys.
+
+Built once per master version (by `matchgate master load`, or on first use) into a folder next
+to the store, `<store>.lookup/<version>/`:
+- rows.arrow: the master history's model columns (plus row_id, tin, tax_year), in row_id order,
+  an uncompressed Arrow IPC file that is memory-mapped (no load time, pages shared by processes);
+- taxpayers.arrow: the taxpayers table in TIN order, memory-mapped likewise;
+- keys_<n>.npy / pos_<n>.npy: per blocking rule of the model, the 64-bit DuckDB hash of the
+  rule's key columns for every row that has them all, sorted, and each one's row position in
+  rows.arrow (memory-mapped numpy arrays: a whole chunk of requests is looked up with one
+  vectorised binary search);
+- tf_<column>.parquet: the master's term frequencies (as the Splink engine registers them);
+- rules.json: the rules' key columns and the DuckDB version whose hash built the keys.
+
+A hash may collide: the scorer applies each rule's own SQL to the pairs found here, so a
+colliding row is never paired (at 30 million rows a collision is some 1 in 10^10 per key anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from matchgate.master.store import open_master
+from matchgate.match.blocking import blocking_keys
+from matchgate.match.settings import MODEL_COLUMNS
+
+ROW_COLUMNS = ("row_id", "tin", "tax_year", *MODEL_COLUMNS)
+TAXPAYER_COLUMNS = ("tin", "tin_type", "last_street", "last_unit", "last_city", "last_state",
+                    "last_zip", "std_first", "std_first_canon", "std_last", "std_suffix",
+                    "std_dob", "std_house", "std_street_name", "std_unit", "std_zip5")
+BLOCK_ROWS = 1 << 16  # rows per record batch of the IPC files
+KEY_SEP = "\x1f"
+FORMAT = 2  # of the folder's files: an index of another format is rebuilt
+
+
+def index_dir_for(store_path: Path, master_version: str) -> Path:
+    return store_path.with_name(store_path.name + ".lookup") / master_version
+
+
+def key_sql(keys: tuple[str, ...], alias: str = "") -> str:
+    """SQL of a rule's key hash: null when one of its columns is (a null never pairs)."""
+    cols = [f"{alias}{k}" for k in keys]
+    present = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+    return f"CASE WHEN {present} THEN hash(concat_ws('{KEY_SEP}', {', '.join(cols)})) END"
+
+
+def _write_ipc(reader: pa.RecordBatchReader, path: Path) -> None:
+    """The reader's rows in record batches of BLOCK_ROWS rows (the last one shorter)."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
+        for batch in reader:
+            pending.append(batch)
+            held += batch.num_rows
+            while held >= BLOCK_ROWS:
+                table = pa.Table.from_batches(pending, schema=reader.schema)
+                writer.write_table(table.slice(0, BLOCK_ROWS).combine_chunks())
+                rest = table.slice(BLOCK_ROWS)
+                pending, held = rest.to_batches(), rest.num_rows
+        if held:
+            rest = pa.Table.from_batches(pending, schema=reader.schema)
+            writer.write_table(rest.combine_chunks())
+
+
+def _rules_manifest(keys: list[tuple[str, ...]], tf_columns: list[str]) -> dict[str, Any]:
+    return {"format": FORMAT, "duckdb": duckdb.__version__, "rules": [list(k) for k in keys],
+            "tf_columns": tf_columns}
+
+
+def build_index(store_path: Path, model: dict[str, Any], target: Path) -> None:
+    """Write the index files into target (built in a sibling folder, then renamed)."""
+    from matchgate.match.engine import master_term_frequencies, tf_columns
+
+    keys = blocking_keys(model)
+    if keys is None:
+        raise ValueError("the model has a blocking rule that is not plain equalities")
+    tmp = target.with_name(target.name + ".building")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with open_master(store_path) as store:
+        con = store.cursor()
+        _write_ipc(con.sql(f"SELECT {', '.join(ROW_COLUMNS)} FROM master_history "
+                           f"ORDER BY row_id").arrow(), tmp / "rows.arrow")
+        _write_ipc(con.sql(f"SELECT {', '.join(TAXPAYER_COLUMNS)} FROM taxpayers ORDER BY tin"
+                           ).arrow(), tmp / "taxpayers.arrow")
+        rows = pa.ipc.open_file(pa.memory_map(str(tmp / "rows.arrow"), "r")).read_all()
+        key_columns = sorted({k for rule in keys for k in rule})
+        con.register("index_rows", rows.select(key_columns))
+        for n, rule in enumerate(keys):
+            hashes = con.sql(f"SELECT {key_sql(rule)} AS h FROM index_rows").fetchnumpy()["h"]
+            present = ~np.ma.getmaskarray(hashes)
+            values = np.asarray(np.ma.getdata(hashes), dtype=np.uint64)[present]
+            positions = np.flatnonzero(present).astype(np.int64)
+            order = np.argsort(values, kind="stable")
+            np.save(tmp / f"keys_{n}.npy", values[order])
+            np.save(tmp / f"pos_{n}.npy", positions[order])
+            del hashes, present, values, positions, order
+        con.unregister("index_rows")
+        columns = tf_columns(model)
+        for column, table in master_term_frequencies(con, columns).items():
+            pq.write_table(table, tmp / f"tf_{column}.parquet")
+    (tmp / "rules.json").write_text(json.dumps(_rules_manifest(keys, columns)))
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+
+
+def index_current(directory: Path, model: dict[str, Any]) -> bool:
+    """The folder holds a complete index for the model's rules, in this format and hash."""
+    from matchgate.match.engine import tf_columns
+
+    rules = directory / "rules.json"
+    if not rules.is_file():
+        return False
+    try:
+        held = json.loads(rules.read_text())
+    except ValueError:
+        return False
+    return held == _rules_manifest(blocking_keys(model) or [], tf_columns(model))
+
+
+class BlockFile:
+    """A memory-mapped IPC file of BLOCK_ROWS-row batches, read row by position."""
+
+    def __init__(self, path: Path) -> None:
+        self.reader = pa.ipc.open_file(pa.memory_map(str(path), "r"))
+        self.schema = self.reader.schema
+        self.table = self.reader.read_all()  # zero-copy over the mapped file
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        return self.table.column(name)
+
+    def take(self, positions: np.ndarray) -> pa.Table:
+        """The rows at the given positions, in that order (only their pages are read)."""
+        if len(positions) == 0:
+            return self.schema.empty_table()
+        return self.table.take(pa.array(positions, type=pa.int64())).combine_chunks()
+
+
+@dataclass
+class RuleKeys:
+    """One blocking rule's sorted key hashes and the row position of each (memory-mapped)."""
+
+    keys: tuple[str, ...]
+    hashes: np.ndarray  # uint64, sorted
+    positions: np.ndarray  # int64
+
+    def ranges(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per looked-up hash, the [lo, hi) range of the rows holding it."""
+        return (np.searchsorted(self.hashes, hashes, side="left"),
+                np.searchsorted(self.hashes, hashes, side="right"))
+
+
+class KeyIndex:
+    """The opened index of one master version."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = d = directory
+        held = json.loads((d / "rules.json").read_text())
+        self.rules = [RuleKeys(tuple(keys), np.load(d / f"keys_{n}.npy", mmap_mode="r"),
+                               np.load(d / f"pos_{n}.npy", mmap_mode="r"))
+                      for n, keys in enumerate(held["rules"])]
+        self.rows = BlockFile(d / "rows.arrow")
+        self.taxpayers = BlockFile(d / "taxpayers.arrow")
+        self.taxpayer_tins = np.asarray(self.taxpayers.column("tin").to_numpy(
+            zero_copy_only=False)).astype("S9")
+        self.term_frequencies = {c: pq.read_table(d / f"tf_{c}.parquet")
+                                 for c in held["tf_columns"]}
+
+    def taxpayer_rows(self, tins: list[str]) -> pa.Table:
+        wanted = np.asarray(tins, dtype="S9")
+        return self.taxpayers.take(np.searchsorted(self.taxpayer_tins, wanted))
+
+
+def open_index(store_path: Path, master_version: str, model: dict[str, Any], *,
+               build: bool = True) -> KeyIndex:
+    """The index of the master version (built first when missing or stale, if `build`)."""
+    directory = index_dir_for(store_path, master_version)
+    if not index_current(directory, model):
+        if not build:
+            raise FileNotFoundError(directory)
+        build_index(store_path, model, directory)
+    return KeyIndex(directory)
+
+
+def expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges [lo[i], hi[i]): (i repeated per element, the element indices), vectorised."""
+    counts = hi - lo
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(len(lo), dtype=np.int64), counts)
+    starts = np.cumsum(counts) - counts
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
+    return owner, np.repeat(lo, counts) + offsets
+
+
+def chunked(n: int, size: int) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))

@@ -1,0 +1,99 @@
+"""The indexed engine finds the candidates Splink's engine finds, scored alike, on a batch."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+
+from matchgate.intake import read_requests
+from matchgate.master.generate import generate
+from matchgate.master.load import load_master
+from matchgate.match.engine import DuckDBMatchEngine, load_model, make_engine
+from matchgate.match.indexed import IndexedMatchEngine
+from matchgate.match.keyindex import index_dir_for, open_index
+from matchgate.match.settings import MODEL_COLUMNS
+from matchgate.match.train import DEFAULT_MODEL_PATH
+from matchgate.pipeline import standardize_requests
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("indexed")
+    report = generate(tmp / "g", taxpayers=4000, requests=600, seed=31)
+    store = tmp / "store.duckdb"
+    load_master(report.master_path, store, workers=1)
+    rows = read_requests(report.requests_path).requests
+    return store, standardize_requests(rows)
+
+
+def _rows(table) -> dict[tuple[str, str], dict]:
+    return {(r["request_id"], r["tin"]): r for r in table.to_pylist()}
+
+
+@pytest.mark.parametrize("cap", [1000, 3])
+def test_the_indexed_engine_finds_what_splink_finds(batch, cap: int) -> None:
+    store, table = batch
+    splink = _rows(DuckDBMatchEngine(store, key_cap=cap).find_candidates(table))
+    indexed = _rows(IndexedMatchEngine(store, key_cap=cap).find_candidates(table))
+    assert len(splink) > 150
+    assert indexed.keys() == splink.keys()
+    for key, expected in splink.items():
+        got = indexed[key]
+        assert got["match_probability"] == pytest.approx(expected["match_probability"],
+                                                         abs=1e-9), key
+        assert got["evidence"] == expected["evidence"], key
+        assert {k: v for k, v in got.items() if k not in ("match_probability", "match_weight",
+                                                          "evidence")} == \
+            {k: v for k, v in expected.items() if k not in ("match_probability", "match_weight",
+                                                            "evidence")}
+
+
+def test_a_low_cap_leaves_pairs_out(batch) -> None:
+    store, table = batch
+    from matchgate.match.inputs import requests_input
+
+    shaped = requests_input(table)
+    assert len(IndexedMatchEngine(store, key_cap=3).block(shaped).request) < len(
+        IndexedMatchEngine(store).block(shaped).request)
+
+
+def test_the_threshold_is_applied(batch) -> None:
+    store, table = batch
+    engine = IndexedMatchEngine(store)
+    high = engine.find_candidates(table, threshold_probability=0.9)
+    assert 0 < high.num_rows < engine.find_candidates(table).num_rows
+    assert min(high.column("match_probability").to_pylist()) >= 0.9
+
+
+def test_configuration_chooses_the_indexed_engine_by_default(batch) -> None:
+    from matchgate.settings import Settings
+
+    store, _ = batch
+    assert Settings().engine == "indexed"
+    assert isinstance(make_engine("indexed", store), IndexedMatchEngine)
+
+
+def test_an_index_of_another_format_is_rebuilt(batch) -> None:
+    store, _ = batch
+    engine = IndexedMatchEngine(store)
+    folder = index_dir_for(store, engine.master_version)
+    manifest = folder / "rules.json"
+    held = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**held, "duckdb": "0.0.0"}))
+    with pytest.raises(FileNotFoundError):
+        open_index(store, engine.master_version, load_model(DEFAULT_MODEL_PATH), build=False)
+    rebuilt = open_index(store, engine.master_version, load_model(DEFAULT_MODEL_PATH))
+    assert json.loads((rebuilt.directory / "rules.json").read_text()) == held
+
+
+def test_requests_without_keys_reach_no_row(batch) -> None:
+    store, table = batch
+    engine = IndexedMatchEngine(store)
+    assert engine.find_candidates(table.slice(0, 0)).num_rows == 0
+    lone = table.slice(0, 1)
+    for name in MODEL_COLUMNS:
+        lone = lone.set_column(lone.schema.get_field_index(name), name,
+                               pa.array([None], type=pa.string()))
+    assert engine.find_candidates(lone).num_rows == 0
