@@ -79,7 +79,8 @@ class IndexedMatchEngine:
         self.tf_comparisons = tf_comparisons(model)
         # a pair is reached when a rule holds and its key is rare on the request's side (the
         # master side's flags are constant true: the pair has the request's key value)
-        self.reached = blocking_predicate(capped_model(model, keys), "{}_l", "{}_r")
+        self.reached = self.scorer.hoister.rewrite(
+            blocking_predicate(capped_model(model, keys), "{}_l", "{}_r"))
         self.con = duckdb.connect(config={"memory_limit": MATCH_MEMORY_LIMIT,
                                           **({"threads": threads} if threads else {})})
         self._hash_sql = ", ".join(f"{key_sql(k)} AS h{n}" for n, k in enumerate(self.sets))
@@ -160,6 +161,7 @@ class IndexedMatchEngine:
         cols = [f"m.{c} AS {c}_l, q.{c} AS {c}_r" for c in MODEL_COLUMNS]
         cols += [f"TRUE AS {f}_l, q.{f} AS {f}_r" for f in flags]
         cols += [f"m.tf_{c}_l, q.tf_{c}_r" for c in self.scorer.tf_columns]
+        cols += [f"m.{h} AS {h}_l, q.{h} AS {h}_r" for h in self.scorer.hoister.columns.values()]
         return (f"(SELECT '{MASTER_DATASET}' AS source_dataset_l, "
                 f"'{MASTER_PREFIX}' || CAST(m.row_id AS VARCHAR) AS unique_id_l, "
                 f"q.{UNIQUE_ID} AS unique_id_r, m.tin, {', '.join(cols)} "
@@ -171,7 +173,8 @@ class IndexedMatchEngine:
         """The table with the term frequency of each of its tf columns' values."""
         cols = [f"t_{c}.tf_{c} AS tf_{c}_{side}" for c in self.scorer.tf_columns]
         joins = [f"LEFT JOIN tf_{c} t_{c} ON t_{c}.{c} = x.{c}" for c in self.scorer.tf_columns]
-        return f"(SELECT x.*{''.join(', ' + c for c in cols)} FROM {table} x {' '.join(joins)})"
+        return (f"(SELECT x.*{''.join(', ' + c for c in cols)}"
+                f"{self.scorer.hoister.select_sql('x')} FROM {table} x {' '.join(joins)})")
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:

@@ -1,9 +1,13 @@
-"""Scoring pairs with a saved Splink model, outside Splink (for the single-request fast path).
+"""Scoring pairs with a saved Splink model, outside Splink (the indexed engine, indexed.py).
 
 The gamma level of each comparison is computed by the model's own SQL conditions, in order, in
 DuckDB (so a change of the model's comparisons changes this scorer too); the match weight is
 Splink's: the prior's weight plus, per comparison, log2(m/u) of its level and, on a level with
 term-frequency adjustment, weight * (log2(u of the exact level) - log2(max(tf_l, tf_r, min u))).
+
+A function of one side only (`EPOCH(try_strptime(std_dob_l, ...))`, `substr(std_dob_r, 1, 4)`)
+is the same for every pair of that row: it is computed once per row of each side (the hoisted
+columns, hx<n>_l / hx<n>_r) rather than once per pair.
 """
 
 from __future__ import annotations
@@ -12,10 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-
-from matchgate.match.settings import MODEL_COLUMNS
+import sqlglot
+from sqlglot import expressions as exp
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,63 @@ def _levels(comparison: dict[str, Any]) -> list[tuple[str, Level]]:
     return out
 
 
+_SIDES = ("_l", "_r")
+
+
+class Hoister:
+    """Rewrites conditions so that their one-sided function calls read hoisted columns."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, str] = {}  # SQL over the side's own columns -> hx<n>
+
+    def rewrite(self, condition: str) -> str:
+        if condition.strip().upper() == "ELSE":
+            return condition
+        try:
+            tree = sqlglot.parse_one(condition, read="duckdb")
+        except sqlglot.errors.ParseError:
+            return condition
+        changed = False
+
+        def swap(node: exp.Expr) -> exp.Expr:
+            nonlocal changed
+            side = _one_side(node) if isinstance(node, exp.Func) else None
+            if side is None:
+                return node
+            plain = node.copy()
+            for column in plain.find_all(exp.Column):
+                column.replace(exp.column(column.name[:-2], quoted=True))
+            name = self.columns.setdefault(plain.sql(dialect="duckdb"),
+                                           f"hx{len(self.columns)}")
+            changed = True
+            return exp.column(f"{name}{side}")
+
+        rewritten = tree.transform(swap, copy=True)
+        return rewritten.sql(dialect="duckdb") if changed else condition
+
+    def select_sql(self, alias: str) -> str:
+        """The hoisted columns computed over a side's table `alias` (', expr AS hx<n>'...)."""
+        return "".join(f", {_aliased(sql, alias)} AS {name}"
+                       for sql, name in self.columns.items())
+
+
+def _aliased(sql: str, alias: str) -> str:
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for column in tree.find_all(exp.Column):
+        column.replace(exp.column(column.name, table=alias, quoted=True))
+    return tree.sql(dialect="duckdb")
+
+
+def _one_side(node: exp.Expr) -> str | None:
+    """'_l' or '_r' when every column the expression reads is of that side (and it reads
+    one); None otherwise."""
+    sides = {c.name[-2:] for c in node.find_all(exp.Column)}
+    if len(sides) != 1:
+        return None
+    side = sides.pop()
+    return side if side in _SIDES else None
+
+
 def _case_sql(name: str, levels: list[tuple[str, Level]]) -> str:
     whens = []
     for condition, level in levels:
@@ -63,88 +122,18 @@ def _case_sql(name: str, levels: list[tuple[str, Level]]) -> str:
     return f"CASE {' '.join(whens)} END AS gamma_{name}"
 
 
-class ModelScorer:
-    """Scores one request against candidate master rows (master on the left, as in bulk)."""
-
-    def __init__(self, model: dict[str, Any], con: duckdb.DuckDBPyConnection,
-                 term_frequencies: dict[str, pa.Table], *, reached: str | None = None) -> None:
-        """`reached`: SQL over the pairs (<column>_l, <column>_r) saying whether a blocking rule
-        reaches the pair; pairs it does not reach are left out, as bulk prediction leaves
-        them."""
-        self.con = con
-        self.prior = _prior_weight(float(model["probability_two_random_records_match"]))
-        self.comparisons: dict[str, dict[int, Level]] = {}
-        cases = []
-        for comparison in model["comparisons"]:
-            name = comparison["output_column_name"]
-            levels = _levels(comparison)
-            self.comparisons[name] = {lv.gamma: lv for _, lv in levels}
-            cases.append(_case_sql(name, levels))
-        self.cases = cases
-        self.sql = self._sql(reached)
-        self.tf = {column: dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist(),
-                                    strict=True))
-                   for column, t in term_frequencies.items()}
-
-    def _sql(self, reached: str | None) -> str:
-        last = f"coalesce(({reached}), FALSE) AS reached" if reached else "TRUE"
-        return f"SELECT {', '.join([*self.cases, last])} FROM pairs"
-
-    def _pairs(self, request: dict[str, Any], rows: pa.Table) -> pa.Table:
-        n = rows.num_rows
-        arrays: dict[str, pa.Array] = {}
-        for c in MODEL_COLUMNS:
-            arrays[f"{c}_l"] = rows.column(c)
-            arrays[f"{c}_r"] = pa.array([request.get(c)] * n, type=pa.string())
-        return pa.table(arrays)
-
-    def _tf_adjustment(self, level: Level, left: str | None, right: str | None) -> float:
-        if level.tf_column is None or level.tf_weight == 0 or level.gamma == -1:
-            return 0.0
-        freq = self.tf[level.tf_column]
-        tf_l, tf_r = freq.get(left) if left else None, freq.get(right) if right else None
-        if tf_l is None and tf_r is None:
-            return 0.0
-        highest = max(v for v in (tf_l, tf_r, level.tf_min_u) if v is not None)
-        return level.tf_weight * (math.log2(level.exact_u) - math.log2(highest))
-
-    def score(self, request: dict[str, Any], rows: pa.Table, *, reached: str | None = None
-              ) -> list[dict[str, Any]]:
-        """Per row: tin, tax_year, gamma and weight per comparison, match_weight and
-        match_probability. `reached` replaces the constructor's for this call."""
-        pairs = self._pairs(request, rows)
-        self.con.register("pairs", pairs)
-        try:
-            gammas = self.con.sql(self.sql if reached is None else self._sql(reached)
-                                  ).fetchall()
-        finally:
-            self.con.unregister("pairs")
-        out = []
-        for row, (*levels, reached) in zip(rows.to_pylist(), gammas, strict=True):
-            if not reached:
-                continue
-            weights, gamma = {}, {}
-            for (name, by_gamma), g in zip(self.comparisons.items(), levels, strict=True):
-                level = by_gamma[g]
-                tf_adj = 0.0
-                if level.tf_column is not None:
-                    tf_adj = self._tf_adjustment(level, row.get(level.tf_column),
-                                                 request.get(level.tf_column))
-                weights[name] = level.weight + tf_adj
-                gamma[name] = g
-            total = self.prior + sum(weights.values())
-            out.append({"tin": row["tin"], "tax_year": row["tax_year"], "gamma": gamma,
-                        "weights": weights, "match_weight": total,
-                        "match_probability": 1.0 / (1.0 + math.pow(2.0, -total))})
-        return out
-
-
 def _prior_weight(prior: float) -> float:
     return math.log2(prior / (1.0 - prior))
 
 
+def _double(x: float) -> str:
+    """A float as a DOUBLE literal (DuckDB reads a plain 1.25 as a DECIMAL, whose arithmetic
+    costs several times more)."""
+    return f"CAST({x!r} AS DOUBLE)"
+
+
 def _log2(x: float) -> str:
-    return repr(math.log2(x))
+    return _double(math.log2(x))
 
 
 def _tf_sql(name: str, levels: list[tuple[str, Level]]) -> str:
@@ -158,13 +147,14 @@ def _tf_sql(name: str, levels: list[tuple[str, Level]]) -> str:
         left, right = f"tf_{lv.tf_column}_l", f"tf_{lv.tf_column}_r"
         whens.append(
             f"WHEN gamma_{name} = {lv.gamma} AND ({left} IS NOT NULL OR {right} IS NOT NULL) "
-            f"THEN {lv.tf_weight!r} * ({_log2(lv.exact_u)} - log2(greatest({left}, {right}, "
-            f"{lv.tf_min_u!r})))")
-    return f"CASE {' '.join(whens)} ELSE 0.0 END" if whens else "0.0"
+            f"THEN {_double(lv.tf_weight)} * ({_log2(lv.exact_u)} - log2(greatest({left}, "
+            f"{right}, {_double(lv.tf_min_u)})))")
+    zero = _double(0.0)
+    return f"CASE {' '.join(whens)} ELSE {zero} END" if whens else zero
 
 
 def _weight_case(name: str, levels: list[tuple[str, Level]]) -> str:
-    whens = " ".join(f"WHEN {lv.gamma} THEN {lv.weight!r}" for _, lv in levels)
+    whens = " ".join(f"WHEN {lv.gamma} THEN {_double(lv.weight)}" for _, lv in levels)
     return f"CASE gamma_{name} {whens} END"
 
 
@@ -175,7 +165,10 @@ class PairScorer:
 
     def __init__(self, model: dict[str, Any]) -> None:
         self.prior = _prior_weight(float(model["probability_two_random_records_match"]))
-        self.levels = {c["output_column_name"]: _levels(c) for c in model["comparisons"]}
+        self.hoister = Hoister()
+        self.levels = {c["output_column_name"]: [(self.hoister.rewrite(sql), level)
+                                                 for sql, level in _levels(c)]
+                       for c in model["comparisons"]}
         self.tf_columns = sorted({lv.tf_column for levels in self.levels.values()
                                   for _, lv in levels if lv.tf_column})
 
@@ -190,7 +183,8 @@ class PairScorer:
         weights = ", ".join(f"{_weight_case(name, levels)} AS mw_{name}, "
                             f"{_tf_sql(name, levels)} AS mw_tf_adj_{name}"
                             for name, levels in self.levels.items())
-        total = " + ".join([repr(self.prior), *(f"mw_{n} + mw_tf_adj_{n}" for n in self.levels)])
+        total = " + ".join([_double(self.prior),
+                            *(f"mw_{n} + mw_tf_adj_{n}" for n in self.levels)])
         outputs = ", ".join(f"gamma_{n}, mw_{n}, mw_tf_adj_{n}" for n in self.levels)
         return f"""
 WITH gammas AS (SELECT *, {gammas} FROM {pairs} WHERE coalesce(({reached}), FALSE)),
@@ -207,4 +201,4 @@ def _at_least(probability: float) -> str:
         return "TRUE"
     if probability >= 1:
         return "FALSE"
-    return f"match_weight >= {math.log2(probability / (1.0 - probability))!r}"
+    return f"match_weight >= {_double(math.log2(probability / (1.0 - probability)))}"
