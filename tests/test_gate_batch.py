@@ -155,6 +155,7 @@ def test_limits_come_before_duplicates() -> None:
 
 def test_screening_over_processes_gives_the_checks_of_one_process() -> None:
     from matchgate.gate import check_request
+    from matchgate.pipeline import standardize_requests
     from matchgate.screening import screen
 
     people = [RequestRow(n, f"R{n}", {c: None for c in REQUEST_COLUMNS} | {
@@ -166,8 +167,10 @@ def test_screening_over_processes_gives_the_checks_of_one_process() -> None:
     one = screen(people, MANIFEST, AGREEMENT, today=TODAY, workers=1)
     two = screen(people, MANIFEST, AGREEMENT, today=TODAY, workers=2, parallel_from=0)
     assert one == two
-    keys, problems = two
-    assert keys == {r.request_id: dedupe_key(r.fields) for r in people}
+    assert two.keys == {r.request_id: dedupe_key(r.fields) for r in people}
     expected = {r.request_id: p[0] for r in people
                 if (p := check_request(r.fields, MANIFEST, AGREEMENT, today=TODAY))}
-    assert problems == expected and 0 < len(problems) < len(people)
+    assert two.problems == expected and 0 < len(two.problems) < len(people)
+    # the requests without a problem are standardized as the pipeline would, in request order
+    ok = [r for r in people if r.request_id not in expected]
+    assert two.standardized.equals(standardize_requests(ok))

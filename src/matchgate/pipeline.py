@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
 
 from matchgate.accounting import disclosure_record
@@ -30,7 +31,6 @@ from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
 from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.codes import DISCLOSING_CODES, Code
-from matchgate.columns import REQUEST_COLUMNS, STD_COLUMNS
 from matchgate.csvsafe import write_csv
 from matchgate.decide import Candidate, Decision, RequestFacts, Thresholds, decide
 from matchgate.diskspace import TempSpace
@@ -58,8 +58,8 @@ from matchgate.respond import (
     response_columns,
     response_row,
 )
-from matchgate.screening import screen
-from matchgate.standardize import standardize_record, standardize_table
+from matchgate.screening import screen, standardize_fields
+from matchgate.standardize import standardize_record
 from matchgate.store import Store
 from matchgate.store.store import Also
 
@@ -135,6 +135,7 @@ class BatchRun:
         self._keys: dict[str, str] = {}
         self._problems: dict[str, Rejection] = {}
         self._screened: set[str] = set()
+        self._standardized: pa.Table | None = None
         self._fields: dict[str, dict[str, Any]] = {}
         self.seconds: dict[str, float] = defaultdict(float)
         self._seconds_lock = threading.Lock()
@@ -175,11 +176,12 @@ class BatchRun:
         """Each request's duplicate key and first problem, over every core (screening.py)."""
         with self.reporter.stage("screen", total=len(rows)) as st:
             batch_level = check_manifest(self.manifest, self.agreement, today=self.today)
-            keys, problems = screen(rows, self.manifest, self.agreement, today=self.today,
-                                    check=not batch_level)
-            self._keys.update(keys)
-            self._problems.update(problems)
-            self._screened.update(keys)
+            screening = screen(rows, self.manifest, self.agreement, today=self.today,
+                               check=not batch_level)
+            self._keys.update(screening.keys)
+            self._problems.update(screening.problems)
+            self._screened.update(screening.keys)
+            self._standardized = screening.standardized
             st.advance(len(rows))
 
     def _store_batch(self, rows: Sequence[RequestRow]) -> None:
@@ -245,8 +247,14 @@ class BatchRun:
         return problems[0] if problems else None
 
     def _standardize(self, rows: Sequence[RequestRow]) -> pa.Table:
-        """request_id and the STD_COLUMNS of each row (standardize_table works on distinct
-        values, so repeated names, cities and ZIPs are standardized once)."""
+        """request_id and the STD_COLUMNS of each row: taken from the screening, which
+        standardized every request without a problem beside the gate's checks (one parse of
+        each address), or standardized here for a row it did not."""
+        ids = pa.array([r.request_id for r in rows], type=pa.string())
+        if self._standardized is not None:
+            at = pc.index_in(ids, value_set=self._standardized.column("request_id"))
+            if at.null_count == 0:
+                return self._standardized.take(at)
         return standardize_requests(rows)
 
     def _candidates(self, found: pa.Table) -> dict[str, list[Candidate]]:
@@ -456,17 +464,9 @@ class BatchRun:
                            decisions_path=self.decisions_path, resumed=len(done))
 
 
-def requests_table(rows: Sequence[RequestRow]) -> pa.Table:
-    """The rows' fields as an Arrow table of strings (request_id from the row itself)."""
-    arrays = {c: pa.array([r.fields.get(c) for r in rows], type=pa.string())
-              for c in REQUEST_COLUMNS if c != "request_id"}
-    return pa.table({"request_id": pa.array([r.request_id for r in rows], type=pa.string()),
-                     **arrays})
-
-
 def standardize_requests(rows: Sequence[RequestRow]) -> pa.Table:
     """request_id and every STD_COLUMNS column, as strings."""
-    return standardize_table(requests_table(rows)).select(["request_id", *STD_COLUMNS])
+    return standardize_fields([r.request_id for r in rows], [r.fields for r in rows])
 
 
 def considered_evidence(candidates: Sequence[Candidate], limit: int = 5

@@ -1,8 +1,11 @@
-"""The per-request work of the gate, spread over the cores: each request's duplicate key and its
-first problem (check_request), in worker processes for a large batch.
+"""The per-request work of the gate, spread over the cores: each request's duplicate key, its
+first problem (check_request) and, for a request without one, its standardized columns, in
+worker processes for a large batch.
 
-The checks are the gate's pure functions; only where they run changes. A batch below
-PARALLEL_FROM requests, or a machine with one core, is screened in this process.
+The checks are the gate's pure functions and the standardization is standardize_table; only where
+they run changes. Both parse the address, so doing them in the same process parses each street
+line once (the parse is cached per process). A batch below PARALLEL_FROM requests, or a machine
+with one core, is screened in this process.
 """
 
 from __future__ import annotations
@@ -10,12 +13,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from matchgate.agreement import Agreement
+from matchgate.columns import REQUEST_COLUMNS, STD_COLUMNS
 from matchgate.gate import Rejection, check_request, dedupe_key
+from matchgate.standardize import standardize_table
 
 if TYPE_CHECKING:
     from matchgate.intake import Manifest, RequestRow
@@ -27,10 +35,30 @@ Fields = dict[str, str | None]
 Screened = tuple[str, Rejection | None]
 
 
-def screen_part(fields: Sequence[Fields], check: Sequence[bool], manifest: Manifest,
-                agreement: Agreement, today: date) -> list[Screened]:
-    """(duplicate key, first problem or None) per request; a request whose `check` is False is
-    not checked (it is rejected already)."""
+@dataclass(frozen=True)
+class Screening:
+    """Duplicate keys by request_id, the first problem of each request that has one, and the
+    standardized columns (request_id and STD_COLUMNS) of each checked request without one."""
+
+    keys: dict[str, str]
+    problems: dict[str, Rejection]
+    standardized: pa.Table
+
+
+def standardize_fields(ids: Sequence[str], fields: Sequence[Fields]) -> pa.Table:
+    """request_id and every STD_COLUMNS column of each request's fields, as strings."""
+    arrays = {c: pa.array([f.get(c) for f in fields], type=pa.string())
+              for c in REQUEST_COLUMNS if c != "request_id"}
+    table = pa.table({"request_id": pa.array(ids, type=pa.string()), **arrays})
+    return standardize_table(table).select(["request_id", *STD_COLUMNS])
+
+
+def screen_part(ids: Sequence[str], fields: Sequence[Fields], check: Sequence[bool],
+                manifest: Manifest, agreement: Agreement, today: date
+                ) -> tuple[list[Screened], pa.Table]:
+    """(duplicate key, first problem or None) per request, and the standardized columns of the
+    checked requests without a problem; a request whose `check` is False is not checked (it is
+    rejected already)."""
     out: list[Screened] = []
     for values, wanted in zip(fields, check, strict=True):
         key = dedupe_key(values)
@@ -39,7 +67,9 @@ def screen_part(fields: Sequence[Fields], check: Sequence[bool], manifest: Manif
             problems = check_request(values, manifest, agreement, today=today)
             problem = problems[0] if problems else None
         out.append((key, problem))
-    return out
+    ok = [n for n, ((_, problem), wanted) in enumerate(zip(out, check, strict=True))
+          if wanted and problem is None]
+    return out, standardize_fields([ids[n] for n in ok], [fields[n] for n in ok])
 
 
 def default_workers() -> int:
@@ -48,24 +78,25 @@ def default_workers() -> int:
 
 def screen(rows: Sequence[RequestRow], manifest: Manifest, agreement: Agreement, *,
            today: date, check: bool = True, workers: int | None = None,
-           parallel_from: int = PARALLEL_FROM) -> tuple[dict[str, str], dict[str, Rejection]]:
-    """Duplicate keys by request_id, and the first problem of each request that has one (rows
+           parallel_from: int = PARALLEL_FROM) -> Screening:
+    """Each request's duplicate key, its first problem, and its standardized columns (rows
     rejected at intake, or every row when `check` is False, are not checked)."""
     workers = workers or default_workers()
+    ids = [r.request_id for r in rows]
     fields = [r.fields for r in rows]
     wanted = [check and r.intake_rejection is None for r in rows]
     if workers == 1 or len(rows) < parallel_from:
-        results = screen_part(fields, wanted, manifest, agreement, today)
+        parts = [screen_part(ids, fields, wanted, manifest, agreement, today)]
     else:
         size = min(PART, -(-len(rows) // workers))
-        results = []
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(screen_part, fields[i:i + size], wanted[i:i + size],
-                                   manifest, agreement, today)
+            futures = [pool.submit(screen_part, ids[i:i + size], fields[i:i + size],
+                                   wanted[i:i + size], manifest, agreement, today)
                        for i in range(0, len(rows), size)]
-            for future in futures:
-                results.extend(future.result())
+            parts = [future.result() for future in futures]
+    results = [screened for part, _ in parts for screened in part]
     keys = {r.request_id: key for r, (key, _) in zip(rows, results, strict=True)}
     problems = {r.request_id: problem for r, (_, problem) in zip(rows, results, strict=True)
                 if problem is not None}
-    return keys, problems
+    standardized = pa.concat_tables([table for _, table in parts]).combine_chunks()
+    return Screening(keys, problems, standardized)
