@@ -174,3 +174,50 @@ def test_cli_lookup_answers_and_is_audited(sample: tuple[Path, list[RequestRow]]
                               "'request.lookup' ORDER BY seq").fetchall()
     assert len(details) == 2 and "taxpayer" in details[1][0]
     assert "taxpayer" not in details[0][0]
+
+
+@pytest.mark.parametrize("review", [0.5, 0.05, 0.9])
+def test_kept_candidates_decide_and_record_as_all_of_them(
+        sample: tuple[Path, list[RequestRow]], review: float) -> None:
+    """The bulk path builds Candidates only for the rows a decision can use: the decision and
+    the evidence it records are those of every candidate. A large master gives a request many
+    candidates; here each found candidate gets rivals (other TINs, the same household): weaker
+    ones with its levels, and stronger ones that decide() does not rank."""
+    import json
+
+    import pyarrow as pa
+
+    from matchgate.pipeline import candidate_counts, considered_evidence
+
+    store, rows = sample
+    table = standardize_requests(rows)
+    found = DuckDBMatchEngine(store).find_candidates(table, threshold_probability=1e-6)
+    rivals = []
+    for row in found.to_pylist():
+        # twelve weaker rivals with the same levels, some plausible, some far below; and six
+        # stronger ones that decide() does not rank (given name and date of birth disagree)
+        for k in range(1, 19):
+            evidence = json.loads(row["evidence"])
+            weight = row["match_weight"] + (0.6 * (k - 12) if k > 12 else -0.4 * k)
+            if k > 12:
+                evidence["gamma"].update(first_name=0, dob=0, tin=-1)
+            rivals.append({**row, "tin": f"X{k}{row['tin']}", "match_weight": weight,
+                           "match_probability": 1 / (1 + 2 ** -weight),
+                           "evidence": json.dumps(evidence)})
+    found = pa.concat_tables([found, pa.Table.from_pylist(rivals, schema=found.schema)])
+    everything = candidates_by_request(found)
+    kept = candidates_by_request(found, keep_from=review)
+    assert sum(map(len, kept.values())) < sum(map(len, everything.values())) * 0.7
+    assert candidate_counts(found) == {rid: len(c) for rid, c in everything.items()}
+    thresholds = Thresholds(match_probability=0.95, review_probability=review,
+                            ambiguity_margin=3.0)
+    decided = 0
+    for rec in table.select(["request_id", "std_first_canon", "std_suffix",
+                             "std_dob"]).to_pylist():
+        facts, rid = RequestFacts(**rec), rec["request_id"]
+        expected = decide(facts, everything.get(rid, []), thresholds)
+        assert decide(facts, kept.get(rid, []), thresholds) == expected
+        assert considered_evidence(kept.get(rid, [])) == considered_evidence(
+            everything.get(rid, []))
+        decided += expected.matched_tin is not None
+    assert decided > 100

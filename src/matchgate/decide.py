@@ -181,10 +181,15 @@ def _decision(request: RequestFacts, reason: str, best: Candidate | None = None,
     )
 
 
+def ranks(given_name_agrees: bool | None, corroborated_by: frozenset[str]) -> bool:
+    """Whether decide() ranks a candidate: not one whose given name disagrees, unless a date of
+    birth or TIN corroborates it."""
+    return given_name_agrees is not False or bool(corroborated_by & {"dob", "tin"})
+
+
 def decide(request: RequestFacts, candidates: Sequence[Candidate],
            thresholds: Thresholds) -> Decision:
-    ranked = sorted((c for c in candidates if c.given_name_agrees is not False
-                     or c.corroborated_by & {"dob", "tin"}),
+    ranked = sorted((c for c in candidates if ranks(c.given_name_agrees, c.corroborated_by)),
                     key=lambda c: (-c.match_weight, c.tin))
     if not ranked:
         return _decision(request, "no_candidate")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
@@ -32,7 +33,14 @@ from matchgate.audit import AuditEvent, AuditLog
 from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.csvsafe import write_csv
-from matchgate.decide import Candidate, Decision, RequestFacts, Thresholds, decide
+from matchgate.decide import (
+    Candidate,
+    Decision,
+    RequestFacts,
+    Thresholds,
+    decide,
+    ranks,
+)
 from matchgate.diskspace import TempSpace
 from matchgate.errors import NotFound
 from matchgate.faultpoints import reached
@@ -258,7 +266,8 @@ class BatchRun:
         return standardize_requests(rows)
 
     def _candidates(self, found: pa.Table) -> dict[str, list[Candidate]]:
-        return candidates_by_request(found)
+        return candidates_by_request(found,
+                                     keep_from=thresholds_of(self.agreement).review_probability)
 
     def _decide(self, table: pa.Table, candidates: dict[str, list[Candidate]]
                 ) -> list[Decision]:
@@ -283,13 +292,14 @@ class BatchRun:
         skips its requests)."""
         with self._timed("match"):
             candidates = self._candidates(found)
+            counts = candidate_counts(found)
         with self._timed("decide"):
             decisions = self._decide(table, candidates)
         reached("decide")
         with self._timed("record"):
             ids = table.column("request_id").to_pylist()
             gated = [self._event("request.gated", request_id=rid) for rid in ids]
-            self._record_decisions(decisions, candidates, gated)
+            self._record_decisions(decisions, candidates, counts, gated)
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
@@ -349,7 +359,7 @@ class BatchRun:
         self._save(decisions, events, point="gate")
 
     def _record_decisions(self, decisions: Sequence[Decision],
-                          candidates: dict[str, list[Candidate]],
+                          candidates: dict[str, list[Candidate]], counts: dict[str, int],
                           gated: list[AuditEvent]) -> None:
         stored: list[dict[str, Any]] = []
         accounting: list[dict[str, Any]] = []
@@ -359,7 +369,7 @@ class BatchRun:
                                considered=candidates.get(d.request_id, []))
             stored.append(row)
             details: dict[str, Any] = {"code": d.code.value, "reason": d.reason,
-                                       "candidates": len(candidates.get(d.request_id, []))}
+                                       "candidates": counts.get(d.request_id, 0)}
             ref = self.audit.tin_ref(d.matched_tin) if d.matched_tin else None
             if ref is not None:
                 details["taxpayer"] = ref
@@ -534,13 +544,22 @@ def _gammas(evidence: dict[str, Any]) -> dict[str, int]:
     return {k: (-1 if v is None else int(v)) for k, v in evidence.get("gamma", {}).items()}
 
 
-def candidates_by_request(found: pa.Table) -> dict[str, list[Candidate]]:
+def candidates_by_request(found: pa.Table, *, keep_from: float | None = None
+                          ) -> dict[str, list[Candidate]]:
     """The engine's candidates (CANDIDATE_COLUMNS) as Candidates per request_id, in table order:
     the same as candidate_from_row on each row, read column by column, the gamma facts worked
-    out once per distinct combination of levels (a few hundred in a chunk of a million)."""
+    out once per distinct combination of levels (a few hundred in a chunk of a million).
+
+    With `keep_from` (the review probability), only the candidates a decision and its record
+    can use are kept (`needed_rows`): the same decisions and the same recorded evidence, for a
+    fraction of the Python work when a large master gives a request many candidates."""
     table = with_parsed_evidence(found)
     if table.num_rows == 0:
         return {}
+    if keep_from is not None:
+        keep = needed_rows(table, keep_from)
+        if keep is not None:
+            table = table.filter(pa.array(keep))
     names = ["request_id", "tin", "match_probability", "match_weight", "address_is_last_known",
              "std_first_canon", "std_last", "std_suffix", "std_dob", "household_key",
              "evidence", *(f"last_{f}" for f in ADDRESS_FIELDS)]
@@ -568,6 +587,79 @@ def candidates_by_request(found: pa.Table) -> dict[str, list[Candidate]]:
             last_address=addresses[i],
             **known, **weight_facts(gamma, evidence.get("match_weights") or {})))
     return by_request
+
+
+CONSIDERED = 5  # candidates kept in a decision's evidence (considered_evidence)
+
+
+def candidate_counts(found: pa.Table) -> dict[str, int]:
+    """How many candidates the engine found per request_id."""
+    if found.num_rows == 0:
+        return {}
+    counts = pc.value_counts(found.column("request_id").combine_chunks())
+    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(),
+                    strict=True))
+
+
+def _top(group: np.ndarray, order: np.ndarray, limit: int) -> np.ndarray:
+    """Of the rows in `order` (sorted by group, then by rank within it), those among the first
+    `limit` of their group."""
+    grouped = group[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return order[np.arange(len(order)) - first < limit]
+
+
+def needed_rows(table: pa.Table, keep_from: float) -> np.ndarray | None:
+    """Which candidates decide() and considered_evidence() can use, per request: the first
+    CONSIDERED by probability (the evidence), the best two by match weight among those
+    decide() ranks (best and runner-up) and every ranked one at or above `keep_from`
+    (plausible rivals). The rest can change neither the decision nor its record. None when the
+    evidence is not parsed into columns (a few rows: nothing to save)."""
+    evidence = table.column("evidence")
+    if not pa.types.is_struct(evidence.type):
+        return None
+    gammas = evidence.combine_chunks().field("gamma")
+    names = [gammas.type.field(i).name for i in range(gammas.type.num_fields)]
+    levels = np.stack([pc.fill_null(gammas.field(n), -1).to_numpy(zero_copy_only=False)
+                       .astype(np.int64) + 1 for n in names]) if names else \
+        np.zeros((0, table.num_rows), dtype=np.int64)
+    code = np.zeros(table.num_rows, dtype=np.int64)
+    for row in levels:  # one integer per combination of levels (each level in -1..62)
+        code = code * 64 + row
+    distinct, inverse = np.unique(code, return_inverse=True)
+    ranked_by_combination = np.array([
+        _ranked(dict(zip(names, (int(v) - 1 for v in _digits(c, len(names))), strict=True)))
+        for c in distinct], dtype=bool)
+    ranked = ranked_by_combination[inverse.reshape(-1)]
+    _, group = np.unique(table.column("request_id").to_numpy(zero_copy_only=False),
+                         return_inverse=True)
+    group = group.reshape(-1)
+    _, tin = np.unique(table.column("tin").to_numpy(zero_copy_only=False), return_inverse=True)
+    tin = tin.reshape(-1)
+    probability = table.column("match_probability").to_numpy()
+    weight = table.column("match_weight").to_numpy()
+    keep = np.zeros(table.num_rows, dtype=bool)
+    keep[_top(group, np.lexsort((tin, -weight, -probability, group)), CONSIDERED)] = True
+    among = np.flatnonzero(ranked)
+    best_two = among[np.lexsort((tin[among], -weight[among], group[among]))]
+    keep[_top(group, best_two, 2)] = True
+    keep |= ranked & (probability >= keep_from)
+    return keep
+
+
+def _digits(code: int, width: int) -> list[int]:
+    out = []
+    for _ in range(width):
+        code, digit = divmod(int(code), 64)
+        out.append(digit)
+    return out[::-1]
+
+
+def _ranked(gamma: dict[str, int]) -> bool:
+    """Whether decide() ranks a candidate with these levels."""
+    facts = gamma_facts(gamma)
+    return ranks(facts["given_name_agrees"], facts["corroborated_by"])
 
 
 def candidate_from_row(row: dict[str, Any]) -> Candidate:
