@@ -71,6 +71,9 @@ def _baseline_cell(base: dict[str, Any] | None) -> str:
 
 
 def _peak(figures: dict[str, Any]) -> str:
+    if figures.get("peak_private_mib") is not None:
+        return (f"{figures['peak_rss_mib'] / 1024:.1f} GiB RSS, "
+                f"{figures['peak_private_mib'] / 1024:.1f} GiB private")
     if figures.get("peak_rss_mib") is not None:
         return f"{figures['peak_rss_mib'] / 1024:.1f} GiB"
     sampled = figures.get("rss_sampled_mib")
@@ -86,7 +89,8 @@ def scale_table(data: dict[str, Any]) -> str:
     m = data["machine"]
     lines = [
         f"{m['cpus']} cores, {m['memory_gib']} GiB, Python {m['python']}. Wall time of the whole "
-        "command (subprocess), peak memory of its process tree; the load average (1 minute) when "
+        "command (subprocess), peak memory of its process tree (RSS; and private, less the "
+        "memory-mapped index's file pages, where measured); the load average (1 minute) when "
         "verify started, since other work shared the cores. Baseline: plain Splink link_only "
         "(train and predict) on the same files (in the same run unless its note in scale.json "
         "says otherwise).",

@@ -55,15 +55,17 @@ def load_average() -> list[float]:
 
 def measure(cmd: list[str], env: dict[str, str] | None = None,
             timeout: float | None = None) -> dict[str, Any]:
-    """Run cmd; its wall seconds, the peak RSS (MiB) of its process tree and the load average
-    at its start and end. Past `timeout` seconds the process tree is stopped and the figures
-    say finished: false."""
+    """Run cmd; its wall seconds, the peak RSS (MiB) of its process tree, the peak of its
+    private memory (RSS less the file pages it shares: the memory-mapped index is page cache
+    the kernel can drop, not memory the process holds) and the load average at its start and
+    end. Past `timeout` seconds the process tree is stopped and the figures say finished:
+    false."""
     started = time.monotonic()
     load_start = load_average()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})}, start_new_session=True)
     root = psutil.Process(proc.pid)
-    peak = 0
+    peak = private = 0
     finished = True
     with tempfile.TemporaryFile() as sink:
         drain = threading.Thread(target=shutil.copyfileobj, args=(proc.stdout, sink),
@@ -72,7 +74,9 @@ def measure(cmd: list[str], env: dict[str, str] | None = None,
         while proc.poll() is None:
             try:
                 tree = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+                memory = [p.memory_info() for p in tree if p.is_running()]
+                peak = max(peak, sum(m.rss for m in memory))
+                private = max(private, sum(m.rss - getattr(m, "shared", 0) for m in memory))
             except psutil.Error:
                 pass
             if timeout is not None and time.monotonic() - started > timeout:
@@ -87,7 +91,8 @@ def measure(cmd: list[str], env: dict[str, str] | None = None,
     if finished and proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output[-3000:]}")
     return {"seconds": round(time.monotonic() - started, 2),
-            "peak_rss_mib": round(peak / 2**20, 1), "finished": finished,
+            "peak_rss_mib": round(peak / 2**20, 1),
+            "peak_private_mib": round(private / 2**20, 1), "finished": finished,
             "load_average": {"start": load_start, "end": load_average()}}
 
 
