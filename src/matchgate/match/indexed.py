@@ -15,12 +15,14 @@ engine's.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from matchgate.master.store import open_master
 from matchgate.match.blocking import (
@@ -39,6 +41,8 @@ from matchgate.match.scoring import PairScorer
 from matchgate.match.settings import MASTER_DATASET, MODEL_COLUMNS, UNIQUE_ID
 from matchgate.match.train import DEFAULT_MODEL_PATH
 
+# Below this many request and master rows, the term-frequency tables are cut to their values.
+FEW_ROWS = 20_000
 # DuckDB's share of memory per call (it spills beyond it).
 MATCH_MEMORY_LIMIT = "4GB"
 
@@ -135,25 +139,41 @@ class IndexedMatchEngine:
         con = self.con.cursor()
         try:
             for column, frequencies in self.index.term_frequencies.items():
+                if master.num_rows + side.num_rows <= FEW_ROWS:
+                    # a few rows (one request): only their values' frequencies, or DuckDB
+                    # builds a hash table of every value of the master for each query
+                    present = pa.concat_arrays([master.column(column).combine_chunks(),
+                                                side.column(column).combine_chunks()])
+                    frequencies = frequencies.filter(
+                        pc.is_in(frequencies.column(column), value_set=present))
                 con.register(f"tf_{column}", frequencies)
             for name, table in (("pair_ids", pairs), ("master_rows", master),
                                 ("request_rows", side)):
                 con.register(name, table)
-            scored = con.sql(self.scorer.sql(
-                self._pairs_sql(list(flags)), self.reached, threshold_probability,
-                keep=("source_dataset_l", "unique_id_l", "unique_id_r", "tin"))
-            ).to_arrow_table()
+            scored = con.sql(self._scoring_sql(tuple(flags), threshold_probability)
+                             ).to_arrow_table()
             con.register("predictions", scored)
             tins = con.sql("SELECT DISTINCT tin FROM predictions").fetchnumpy()["tin"]
             con.register("candidate_taxpayers",
                          self.index.taxpayer_rows(sorted(str(t) for t in tins)))
-            sql = candidates_sql("predictions", "request_rows", self.comparisons,
-                                 self.tf_comparisons, history="master_rows",
-                                 taxpayers="candidate_taxpayers")
-            result = con.sql(sql).to_arrow_table()
+            result = con.sql(self._candidates_sql).to_arrow_table()
         finally:
             con.close()
         return result.select(list(CANDIDATE_COLUMNS))
+
+    @functools.cache  # noqa: B019 (one engine per store and model, kept while it serves)
+    def _scoring_sql(self, flags: tuple[str, ...], threshold_probability: float) -> str:
+        """The scoring query (generated once per set of flags and threshold: generating it
+        costs a single request more than running it)."""
+        return self.scorer.sql(self._pairs_sql(list(flags)), self.reached,
+                               threshold_probability,
+                               keep=("source_dataset_l", "unique_id_l", "unique_id_r", "tin"))
+
+    @functools.cached_property
+    def _candidates_sql(self) -> str:
+        return candidates_sql("predictions", "request_rows", self.comparisons,
+                              self.tf_comparisons, history="master_rows",
+                              taxpayers="candidate_taxpayers")
 
     def _pairs_sql(self, flags: list[str]) -> str:
         """The pairs with both sides' model columns (_l master, _r request), the rare flags and
