@@ -94,7 +94,8 @@ class IndexedMatchEngine:
         """The pairs the rules' keys give for the requests (model input, unique_id + std_*)."""
         self.con.register("block_requests", shaped)
         try:
-            hashes = self.con.sql(f"SELECT {self._hash_sql} FROM block_requests").fetchnumpy()
+            hashes = self.con.execute(f"SELECT {self._hash_sql} FROM block_requests"
+                                      ).fetchnumpy()
         finally:
             self.con.unregister("block_requests")
         rules = {rule.keys: rule for rule in self.index.rules}
@@ -153,7 +154,7 @@ class IndexedMatchEngine:
             scored = con.sql(self._scoring_sql(tuple(flags), threshold_probability)
                              ).to_arrow_table()
             con.register("predictions", scored)
-            tins = con.sql("SELECT DISTINCT tin FROM predictions").fetchnumpy()["tin"]
+            tins = pc.unique(scored.column("tin")).to_pylist()
             con.register("candidate_taxpayers",
                          self.index.taxpayer_rows(sorted(str(t) for t in tins)))
             result = con.sql(self._candidates_sql).to_arrow_table()
