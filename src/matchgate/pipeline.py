@@ -627,10 +627,10 @@ def needed_rows(table: pa.Table, keep_from: float) -> np.ndarray | None:
     code = np.zeros(table.num_rows, dtype=np.int64)
     for row in levels:  # one integer per combination of levels (each level in -1..62)
         code = code * 64 + row
-    distinct, inverse = np.unique(code, return_inverse=True)
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
     ranked_by_combination = np.array([
-        _ranked(dict(zip(names, (int(v) - 1 for v in _digits(c, len(names))), strict=True)))
-        for c in distinct], dtype=bool)
+        _ranked(dict(zip(names, (int(v) - 1 for v in levels[:, at]), strict=True)))
+        for at in first], dtype=bool)
     ranked = ranked_by_combination[inverse.reshape(-1)]
     _, group = np.unique(table.column("request_id").to_numpy(zero_copy_only=False),
                          return_inverse=True)
@@ -646,14 +646,6 @@ def needed_rows(table: pa.Table, keep_from: float) -> np.ndarray | None:
     keep[_top(group, best_two, 2)] = True
     keep |= ranked & (probability >= keep_from)
     return keep
-
-
-def _digits(code: int, width: int) -> list[int]:
-    out = []
-    for _ in range(width):
-        code, digit = divmod(int(code), 64)
-        out.append(digit)
-    return out[::-1]
 
 
 def _ranked(gamma: dict[str, int]) -> bool:

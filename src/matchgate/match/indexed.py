@@ -138,10 +138,11 @@ class IndexedMatchEngine:
             side = side.append_column(name, values)
         pairs = pa.table({"q_idx": pa.array(blocked.request),
                           "m_idx": pa.array(inverse.astype(np.int64))})
+        few = master.num_rows + side.num_rows <= FEW_ROWS
         con = self.con.cursor()
         try:
             for column, frequencies in self.index.term_frequencies.items():
-                if master.num_rows + side.num_rows <= FEW_ROWS:
+                if few:
                     # a few rows (one request): only their values' frequencies, or DuckDB
                     # builds a hash table of every value of the master for each query
                     present = pa.concat_arrays([master.column(column).combine_chunks(),
@@ -152,7 +153,6 @@ class IndexedMatchEngine:
             for name, table in (("pair_ids", pairs), ("master_rows", master),
                                 ("request_rows", side)):
                 con.register(name, table)
-            few = master.num_rows + side.num_rows <= FEW_ROWS
             scored = _arrow(con, self._scoring_sql(tuple(flags), threshold_probability), few)
             con.register("predictions", scored)
             tins = pc.unique(scored.column("tin")).to_pylist()
