@@ -103,6 +103,19 @@ def test_field_over_length_limit_rejects_the_row(tmp_path: Path) -> None:
     assert len(r.fields["last_name"] or "") == MAX_LENGTH["last_name"]
 
 
+
+def test_a_value_cut_at_its_limit_keeps_no_trailing_space(tmp_path: Path) -> None:
+    """Found by the fuzzer: a value cut where a space falls stays stripped like every value."""
+    header = ",".join(REQUEST_COLUMNS)
+    limit = MAX_LENGTH["last_name"]
+    long_name = "L" * (limit - 1) + " " + "x" * 20
+    row = ["X1", "Ann", "", long_name] + [""] * (len(REQUEST_COLUMNS) - 4)
+    path = tmp_path / "long.csv"
+    path.write_text(f"{header}\n{','.join(row)}\n", encoding="utf-8")
+    (r,) = read_requests(path).requests
+    assert r.intake_rejection is not None and r.intake_rejection.reason == "field_too_long"
+    assert r.fields["last_name"] == "L" * (limit - 1)
+
 def test_repeated_request_id_is_renamed_and_rejected(tmp_path: Path) -> None:
     text = (DATA / "good.csv").read_text(encoding="utf-8").replace("R-002", "R-001")
     path = tmp_path / "dup.csv"

@@ -89,7 +89,7 @@ def build_row(row_number: int, values: Mapping[str, str | None],
             problems.append(reject("field_too_long", col,
                                    f"row {row_number}, field '{col}' has {len(value)} "
                                    f"characters, at most {limit} are allowed"))
-            fields[col] = value[:limit]
+            fields[col] = value[:limit].rstrip()
     request_id = fields["request_id"]
     synthesised = request_id is None
     if request_id is None:
