@@ -45,8 +45,9 @@ class FastPathEngine:
     def find_candidates(self, requests: pa.Table, *,
                         threshold_probability: float = 0.01) -> pa.Table:
         with self._lock:
-            return self.fastpath.engine.find_candidates(
+            rows = self.fastpath.engine.candidate_rows(
                 requests, threshold_probability=threshold_probability)
+        return pa.Table.from_pylist(rows, schema=CANDIDATE_SCHEMA)
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:

@@ -61,7 +61,6 @@ class FastPath:
     def find_candidates(self, request: dict[str, Any], *,
                         threshold_probability: float = 0.01) -> list[dict[str, Any]]:
         """Candidate rows as the bulk engine gives them (CANDIDATE_COLUMNS), best first."""
-        found = self.engine.find_candidates(request_table(request),
-                                            threshold_probability=threshold_probability)
-        return list(found.to_pylist())
+        return self.engine.candidate_rows(request_table(request),
+                                          threshold_probability=threshold_probability)
 

@@ -36,14 +36,19 @@ from matchgate.match.blocking import (
 )
 from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
 from matchgate.match.engine import comparison_names, load_model, tf_comparisons
+from matchgate.match.fewpairs import FewPairScorer, best_by_taxpayer, candidate_rows
 from matchgate.match.inputs import MASTER_PREFIX, requests_input
 from matchgate.match.keyindex import KeyIndex, expand, key_sql, open_index
 from matchgate.match.scoring import PairScorer
 from matchgate.match.settings import MASTER_DATASET, MODEL_COLUMNS, UNIQUE_ID
+from matchgate.match.sqlpy import Inexact, Unsupported
 from matchgate.match.train import DEFAULT_MODEL_PATH
 
 # Below this many request and master rows, the term-frequency tables are cut to their values.
 FEW_ROWS = 20_000
+# A single request with at most this many pairs is scored in Python (fewpairs.py): some 20
+# microseconds a pair, against some 25 ms for DuckDB to plan the scoring queries at all.
+FEW_PAIRS = 2_000
 # DuckDB's share of memory per call (it spills beyond it).
 MATCH_MEMORY_LIMIT = "4GB"
 
@@ -84,8 +89,8 @@ class IndexedMatchEngine:
         self.tf_comparisons = tf_comparisons(model)
         # a pair is reached when a rule holds and its key is rare on the request's side (the
         # master side's flags are constant true: the pair has the request's key value)
-        self.reached = self.scorer.hoister.rewrite(
-            blocking_predicate(capped_model(model, keys), "{}_l", "{}_r"))
+        self.reached_plain = blocking_predicate(capped_model(model, keys), "{}_l", "{}_r")
+        self.reached = self.scorer.hoister.rewrite(self.reached_plain)
         self.con = duckdb.connect(config={"memory_limit": MATCH_MEMORY_LIMIT,
                                           **({"threads": threads} if threads else {})})
         self._hash_sql = ", ".join(f"{key_sql(k)} AS h{n}" for n, k in enumerate(self.sets))
@@ -124,7 +129,45 @@ class IndexedMatchEngine:
     def find_candidates(self, requests: pa.Table, *,
                         threshold_probability: float = 0.01) -> pa.Table:
         shaped = requests_input(requests)
+        return self._scored(shaped, self.block(shaped), threshold_probability)
+
+    def candidate_rows(self, requests: pa.Table, *,
+                       threshold_probability: float = 0.01) -> list[dict[str, Any]]:
+        """The candidates of a request as rows (find_candidates' columns): one request of at
+        most FEW_PAIRS pairs scored in Python (fewpairs.py, no query to plan), others, and any
+        request whose values the Python scorer cannot reproduce exactly, by SQL."""
+        shaped = requests_input(requests)
         blocked = self.block(shaped)
+        scorer = self.few_pair_scorer
+        if scorer is not None and shaped.num_rows == 1 and len(blocked.position) <= FEW_PAIRS:
+            try:
+                return self._few_pairs(scorer, shaped, blocked, threshold_probability)
+            except Inexact:
+                pass
+        return list(self._scored(shaped, blocked, threshold_probability).to_pylist())
+
+    @functools.cached_property
+    def few_pair_scorer(self) -> FewPairScorer | None:
+        """The Python scorer of the model (None when the model uses SQL it does not cover)."""
+        try:
+            return FewPairScorer(self.model, self.reached_plain, self.index.term_frequencies)
+        except Unsupported:
+            return None
+
+    def _few_pairs(self, scorer: FewPairScorer, shaped: pa.Table, blocked: Blocked,
+                   threshold_probability: float) -> list[dict[str, Any]]:
+        (request,) = shaped.to_pylist()
+        request.update({f"{flag}": bool(values[0]) for flag, values in blocked.rare.items()})
+        rows = self.index.rows.take(blocked.position).to_pylist()
+        for row in rows:
+            row.update(dict.fromkeys(blocked.rare, True))
+        best = best_by_taxpayer(scorer.score(request, rows, threshold_probability))
+        taxpayers = self.index.taxpayer_rows(sorted(p.row["tin"] for p in best)).to_pylist()
+        return candidate_rows(request[UNIQUE_ID], request, best,
+                              {t["tin"]: t for t in taxpayers})
+
+    def _scored(self, shaped: pa.Table, blocked: Blocked,
+                threshold_probability: float) -> pa.Table:
         if len(blocked.request) == 0:
             return _empty_candidates()
         rows = _distinct(blocked.position)

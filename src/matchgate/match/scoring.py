@@ -30,7 +30,7 @@ class Level:
     exact_u: float = 1.0
 
 
-def _levels(comparison: dict[str, Any]) -> list[tuple[str, Level]]:
+def model_levels(comparison: dict[str, Any]) -> list[tuple[str, Level]]:
     """(sql_condition, Level) in the model's order, with Splink's gamma numbering: the null
     level is -1, the others count down to 0."""
     levels = comparison["comparison_levels"]
@@ -122,7 +122,7 @@ def _case_sql(name: str, levels: list[tuple[str, Level]]) -> str:
     return f"CASE {' '.join(whens)} END AS gamma_{name}"
 
 
-def _prior_weight(prior: float) -> float:
+def prior_weight(prior: float) -> float:
     return math.log2(prior / (1.0 - prior))
 
 
@@ -164,10 +164,10 @@ class PairScorer:
     plus, per comparison, log2(m/u) of its level and the term-frequency adjustment)."""
 
     def __init__(self, model: dict[str, Any]) -> None:
-        self.prior = _prior_weight(float(model["probability_two_random_records_match"]))
+        self.prior = prior_weight(float(model["probability_two_random_records_match"]))
         self.hoister = Hoister()
         self.levels = {c["output_column_name"]: [(self.hoister.rewrite(sql), level)
-                                                 for sql, level in _levels(c)]
+                                                 for sql, level in model_levels(c)]
                        for c in model["comparisons"]}
         self.tf_columns = sorted({lv.tf_column for levels in self.levels.values()
                                   for _, lv in levels if lv.tf_column})
@@ -195,10 +195,18 @@ SELECT {''.join(f"{c}, " for c in keep)}{outputs}, match_weight,
 FROM scored WHERE {_at_least(threshold)}"""
 
 
+def threshold_weight(probability: float) -> float:
+    """The match weight a probability threshold comes to (-inf: every pair; inf: none)."""
+    if probability <= 0:
+        return -math.inf
+    if probability >= 1:
+        return math.inf
+    return math.log2(probability / (1.0 - probability))
+
+
 def _at_least(probability: float) -> str:
     """The threshold as a condition on the match weight (one compare, no power, per pair)."""
-    if probability <= 0:
-        return "TRUE"
-    if probability >= 1:
-        return "FALSE"
-    return f"match_weight >= {_double(math.log2(probability / (1.0 - probability)))}"
+    weight = threshold_weight(probability)
+    if math.isinf(weight):
+        return "TRUE" if weight < 0 else "FALSE"
+    return f"match_weight >= {_double(weight)}"
