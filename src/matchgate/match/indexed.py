@@ -94,23 +94,39 @@ class IndexedMatchEngine:
         self.con = duckdb.connect(config={"memory_limit": MATCH_MEMORY_LIMIT,
                                           **({"threads": threads} if threads else {})})
         self._hash_sql = ", ".join(f"{key_sql(k)} AS h{n}" for n, k in enumerate(self.sets))
+        self._key_columns = sorted({c for keys in self.sets for c in keys})
+        self._one_hash_sql = "SELECT " + ", ".join(
+            key_sql(tuple(f"${c}" for c in keys)) for keys in self.sets)
 
     # -- blocking ------------------------------------------------------------------------------
-    def block(self, shaped: pa.Table) -> Blocked:
-        """The pairs the rules' keys give for the requests (model input, unique_id + std_*)."""
+    def _key_hashes(self, shaped: pa.Table) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per key set of the rules, each request's key hash and whether it has one. One
+        request's values are passed as parameters: no table to register, a third of the
+        time."""
+        if shaped.num_rows == 1:
+            (row,) = shaped.to_pylist()
+            values = self.con.execute(self._one_hash_sql, {
+                c: row[c] for c in self._key_columns}).fetchall()[0]
+            return [(np.asarray([v or 0], dtype=np.uint64), np.asarray([v is not None]))
+                    for v in values]
         self.con.register("block_requests", shaped)
         try:
             hashes = self.con.execute(f"SELECT {self._hash_sql} FROM block_requests"
                                       ).fetchnumpy()
         finally:
             self.con.unregister("block_requests")
+        return [(np.asarray(np.ma.getdata(column), dtype=np.uint64),
+                 ~np.ma.getmaskarray(column))
+                for column in (hashes[f"h{n}"] for n in range(len(self.sets)))]
+
+    def block(self, shaped: pa.Table) -> Blocked:
+        """The pairs the rules' keys give for the requests (model input, unique_id + std_*)."""
+        hashes = self._key_hashes(shaped)
         rules = {rule.keys: rule for rule in self.index.rules}
         owners, positions = [], []
         rare: dict[str, np.ndarray] = {}
         for n, keys in enumerate(self.sets):
-            column = hashes[f"h{n}"]
-            present = ~np.ma.getmaskarray(column)
-            values = np.asarray(np.ma.getdata(column), dtype=np.uint64)
+            values, present = hashes[n]
             rule = rules[keys]
             lo, hi = rule.ranges(values)
             counts = np.where(present, hi - lo, 0)
