@@ -26,7 +26,9 @@ __all__ = ["FastPath", "index_dir_for"]
 
 def request_table(request: dict[str, Any]) -> pa.Table:
     """One standardized request (request_id and the model's std_* columns) as a table."""
-    return pa.table({"request_id": pa.array([request.get("request_id") or "lookup"]),
+    # typed arrays: inferring a type makes pyarrow look for pandas on every call
+    return pa.table({"request_id": pa.array([request.get("request_id") or "lookup"],
+                                            type=pa.string()),
                      **{c: pa.array([request.get(c)], type=pa.string()) for c in MODEL_COLUMNS}})
 
 

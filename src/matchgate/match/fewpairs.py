@@ -25,7 +25,14 @@ from typing import Any
 import pyarrow as pa
 
 from matchgate.match.scoring import Level, model_levels, prior_weight, threshold_weight
-from matchgate.match.sqlpy import Fn, Inexact, Row, Unsupported, compile_condition
+from matchgate.match.sqlpy import (
+    Fn,
+    Inexact,
+    Row,
+    Unsupported,
+    columns_read,
+    compile_condition,
+)
 
 ADDRESS_KEY = ("std_house", "std_street_name", "std_unit", "std_zip5")
 LAST_ADDRESS = ("last_street", "last_unit", "last_city", "last_state", "last_zip")
@@ -50,10 +57,9 @@ def sql_round(value: float, digits: int) -> float:
     return float(Decimal(value).quantize(step, rounding=ROUND_HALF_UP))
 
 
-def _ascii(row: Row) -> None:
-    for value in row.values():
-        if isinstance(value, str) and not value.isascii():
-            raise Inexact(f"text that is not ASCII: {value!r}")
+def _ascii(row: Row, columns: Sequence[str]) -> None:
+    if not "".join([v for c in columns if isinstance(v := row[c], str)]).isascii():
+        raise Inexact("text that is not ASCII")
 
 
 class FewPairScorer:
@@ -63,13 +69,20 @@ class FewPairScorer:
                  term_frequencies: Mapping[str, pa.Table]) -> None:
         self.prior = prior_weight(float(model["probability_two_random_records_match"]))
         self.comparisons: list[tuple[str, list[tuple[Fn, Level]]]] = []
+        self.reads: list[tuple[str, ...]] = []  # per comparison, the master columns it reads
         for comparison in model["comparisons"]:
             levels = model_levels(comparison)
             if levels[-1][0].strip().upper() != "ELSE":
                 raise Unsupported(f"{comparison['output_column_name']}: no ELSE level")
             self.comparisons.append((comparison["output_column_name"],
                                      [(compile_condition(sql), lv) for sql, lv in levels]))
+            self.reads.append(tuple(sorted(set().union(
+                *(columns_read(sql, "_l") for sql, _ in levels)))))
         self.reached = compile_condition(reached)
+        conditions = [reached, *(sql for c in model["comparisons"]
+                                 for sql in (lv["sql_condition"] for lv in c["comparison_levels"]))]
+        self.master_reads = sorted(set().union(*(columns_read(c, "_l") for c in conditions)))
+        self.request_reads = sorted(set().union(*(columns_read(c, "_r") for c in conditions)))
         self._tables = term_frequencies
         self._frequencies: dict[str, dict[str, float]] = {}
 
@@ -101,18 +114,26 @@ class FewPairScorer:
         """The pairs of the request with each row that a blocking rule reaches and whose
         probability is at least the threshold. Rows carry the rare flags as True (the
         master's side), the request its own."""
-        _ascii(request)
+        _ascii(request, self.request_reads)
         at_least = threshold_weight(threshold_probability)
         scored = []
+        # per comparison, the level of each combination of the master's values it reads (the
+        # request is the same for every pair; a taxpayer's years share names and dates)
+        known: list[dict[tuple[Any, ...], tuple[Level, float]]] = [{} for _ in self.comparisons]
         for row in rows:
-            _ascii(row)
+            _ascii(row, self.master_reads)
             if self.reached(row, request) is not True:
                 continue
             total = self.prior
             gamma, weights = {}, {}
-            for name, levels in self.comparisons:
-                level = _first_holding(levels, row, request)
-                adjustment = self._adjustment(level, row, request)
+            for (name, levels), reads, seen in zip(self.comparisons, self.reads, known,
+                                                    strict=True):
+                values = tuple(row[c] for c in reads)
+                held = seen.get(values)
+                if held is None:
+                    level = _first_holding(levels, row, request)
+                    held = seen[values] = (level, self._adjustment(level, row, request))
+                level, adjustment = held
                 total = total + level.weight + adjustment
                 gamma[name] = level.gamma
                 weights[name] = level.weight + adjustment

@@ -58,9 +58,12 @@ def compile_condition(sql: str) -> Fn:
     return _compile(tree)
 
 
-def holds(fn: Fn, left: Row, right: Row) -> bool:
-    """Whether the condition holds (True; NULL and False do not)."""
-    return fn(left, right) is True
+def columns_read(sql: str, side: str) -> set[str]:
+    """The columns (without the suffix) a condition reads of one side ('_l' or '_r')."""
+    if sql.strip().upper() == "ELSE":
+        return set()
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    return {c.name[:-2] for c in tree.find_all(exp.Column) if c.name.endswith(side)}
 
 
 # -- functions ---------------------------------------------------------------------------------
