@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,8 +202,9 @@ class KeyIndex:
         self.term_frequencies = {c: pq.read_table(d / f"tf_{c}.parquet")
                                  for c in held["tf_columns"]}
 
-    def taxpayer_rows(self, tins: list[str]) -> pa.Table:
-        wanted = np.asarray(tins, dtype="S9")
+    def taxpayer_rows(self, tins: Sequence[str] | np.ndarray) -> pa.Table:
+        """The taxpayers of these TINs (each of them in the index), in TIN order."""
+        wanted = np.sort(np.asarray(tins, dtype="S9"))
         return self.taxpayers.take(np.searchsorted(self.taxpayer_tins, wanted))
 
 
