@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -14,6 +15,7 @@ from matchgate.match.engine import DuckDBMatchEngine, load_model, make_engine
 from matchgate.match.indexed import IndexedMatchEngine
 from matchgate.match.keyindex import index_dir_for, open_index
 from matchgate.match.settings import MODEL_COLUMNS
+from matchgate.match.sqlpy import compile_condition
 from matchgate.match.train import DEFAULT_MODEL_PATH
 from matchgate.pipeline import standardize_requests
 
@@ -32,11 +34,15 @@ def _rows(table) -> dict[tuple[str, str], dict]:
     return {(r["request_id"], r["tin"]): r for r in table.to_pylist()}
 
 
-@pytest.mark.parametrize("cap", [1000, 3])
-def test_the_indexed_engine_finds_what_splink_finds(batch, cap: int) -> None:
+@pytest.mark.parametrize(("cap", "narrow_from"), [(1000, 10**9), (3, 10**9), (1000, 0),
+                                                  (3, 0)])
+def test_the_indexed_engine_finds_what_splink_finds(batch, cap: int, narrow_from: int) -> None:
+    """With the rules' filters applied in blocking (narrow_from 0) or only in scoring."""
     store, table = batch
     splink = _rows(DuckDBMatchEngine(store, key_cap=cap).find_candidates(table))
-    indexed = _rows(IndexedMatchEngine(store, key_cap=cap).find_candidates(table))
+    engine = IndexedMatchEngine(store, key_cap=cap)
+    engine.narrow_from = narrow_from
+    indexed = _rows(engine.find_candidates(table))
     assert len(splink) > 150
     assert indexed.keys() == splink.keys()
     for key, expected in splink.items():
@@ -57,6 +63,33 @@ def test_a_low_cap_leaves_pairs_out(batch) -> None:
     shaped = requests_input(table)
     assert len(IndexedMatchEngine(store, key_cap=3).block(shaped).request) < len(
         IndexedMatchEngine(store).block(shaped).request)
+
+
+def test_filters_applied_in_blocking_leave_only_pairs_scoring_would_drop(batch) -> None:
+    """The pairs of the filtered rules (a date of birth missing on one side, the same year of
+    birth) are cut before any master row is taken: fewer pairs, and none that a rule reaches."""
+    store, table = batch
+    from matchgate.match.inputs import requests_input
+
+    shaped = requests_input(table)
+    engine = IndexedMatchEngine(store)
+    engine.narrow_from = 10**9
+    whole = engine.block(shaped)
+    engine.narrow_from = 0
+    narrowed = engine.block(shaped)
+    n_rows = len(engine.index.rows.table)
+    kept = set((narrowed.request * n_rows + narrowed.position).tolist())
+    dropped = sorted(set((whole.request * n_rows + whole.position).tolist()) - kept)
+    assert kept <= set((whole.request * n_rows + whole.position).tolist())
+    assert len(dropped) >= 50
+    rows = engine.index.rows.take(np.asarray([p % n_rows for p in dropped])).to_pylist()
+    requests = shaped.to_pylist()
+    reached = compile_condition(engine.reached_plain)
+    for pair, row in zip(dropped, rows, strict=True):
+        request = requests[pair // n_rows]
+        request.update({f: bool(v[pair // n_rows]) for f, v in whole.rare.items()})
+        row.update(dict.fromkeys(whole.rare, True))
+        assert reached(row, request) is not True
 
 
 def test_the_threshold_is_applied(batch) -> None:

@@ -30,9 +30,11 @@ from matchgate.match.blocking import (
     BLOCK_KEY_CAP,
     blocking_keys,
     blocking_predicate,
+    blocking_rules,
     capped_model,
     key_sets,
     rare_flag,
+    sided,
 )
 from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
 from matchgate.match.engine import comparison_names, load_model, tf_comparisons
@@ -41,7 +43,7 @@ from matchgate.match.inputs import MASTER_PREFIX, requests_input
 from matchgate.match.keyindex import KeyIndex, expand, key_sql, open_index
 from matchgate.match.scoring import PairScorer
 from matchgate.match.settings import MASTER_DATASET, MODEL_COLUMNS, UNIQUE_ID
-from matchgate.match.sqlpy import Inexact, Unsupported
+from matchgate.match.sqlpy import Inexact, Unsupported, columns_read
 from matchgate.match.train import DEFAULT_MODEL_PATH
 
 # Below this many request and master rows, the term-frequency tables are cut to their values.
@@ -49,6 +51,9 @@ FEW_ROWS = 20_000
 # A single request with at most this many pairs is scored in Python (fewpairs.py): some 20
 # microseconds a pair, against some 25 ms for DuckDB to plan the scoring queries at all.
 FEW_PAIRS = 2_000
+# A key set whose rules all have filters has them applied to its pairs, before any master row is
+# taken, from this many pairs on (below it the scoring applies them, as it always does).
+NARROW_FROM = 20_000
 # DuckDB's share of memory per call (it spills beyond it).
 MATCH_MEMORY_LIMIT = "4GB"
 
@@ -95,6 +100,8 @@ class IndexedMatchEngine:
                                           **({"threads": threads} if threads else {})})
         self._hash_sql = ", ".join(f"{key_sql(k)} AS h{n}" for n, k in enumerate(self.sets))
         self._key_columns = sorted({c for keys in self.sets for c in keys})
+        self.narrow_from = NARROW_FROM
+        self._set_filters, self._filter_columns = _set_filters(model, self.sets)
         self._one_hash_sql = "SELECT " + ", ".join(
             key_sql(tuple(f"${c}" for c in keys)) for keys in self.sets)
 
@@ -134,12 +141,36 @@ class IndexedMatchEngine:
             rare[rare_flag(keys, self.sets)] = ~frequent
             hi = np.where(frequent, lo, lo + counts)
             owner, element = expand(lo, hi)
+            position = np.asarray(rule.positions[element], dtype=np.int64)
+            if self._set_filters[n] is not None and len(owner) >= self.narrow_from:
+                holds = self._filter_holds(n, shaped, owner, position)
+                owner, position = owner[holds], position[holds]
             owners.append(owner)
-            positions.append(np.asarray(rule.positions[element], dtype=np.int64))
+            positions.append(position)
         n_rows = len(self.index.rows.table)
         pair = _distinct(np.concatenate(owners) * n_rows + np.concatenate(positions))
         request, position = np.divmod(pair, n_rows)
         return Blocked(request, position, rare)
+
+    def _filter_holds(self, n: int, shaped: pa.Table, owner: np.ndarray,
+                      position: np.ndarray) -> np.ndarray:
+        """Whether the filters of some rule of key set `n` hold for each of its pairs, read
+        from the filters' columns alone (a rule such as "same surname initial and given name,
+        and a date of birth missing on one side" finds most of its pairs by its keys and drops
+        them by its filter: dropped here, their master rows are neither taken nor joined)."""
+        columns = self._filter_columns[n]
+        master = self.index.rows.take(position, columns)
+        request = shaped.select(list(columns)).take(pa.array(owner))
+        narrow = pa.table({**{f"{c}_l": master.column(c) for c in columns},
+                           **{f"{c}_r": request.column(c) for c in columns}})
+        con = self.con.cursor()
+        try:
+            con.register("narrow", narrow)
+            held = con.execute(f"SELECT coalesce({self._set_filters[n]}, FALSE) AS k "
+                               "FROM narrow").fetchnumpy()["k"]
+        finally:
+            con.close()
+        return np.asarray(held, dtype=bool)
 
     # -- scoring -------------------------------------------------------------------------------
     def find_candidates(self, requests: pa.Table, *,
@@ -268,6 +299,27 @@ def _arrow(con: duckdb.DuckDBPyConnection, sql: str, few: bool) -> pa.Table:
     if few:
         return con.execute(sql).to_arrow_table()
     return con.sql(sql).to_arrow_table()
+
+
+def _set_filters(model: dict[str, Any], sets: list[tuple[str, ...]]
+                 ) -> tuple[list[str | None], list[tuple[str, ...]]]:
+    """Per key set, the SQL (over <column>_l, <column>_r) saying that the filters of one of its
+    rules hold, and the columns it reads; None when one of its rules has no filter (its keys
+    alone reach the pair)."""
+    rules = blocking_rules(model) or []
+    filters: list[str | None] = []
+    columns: list[tuple[str, ...]] = []
+    for keys in sets:
+        mine = [r for r in rules if r.keys == keys]
+        if not mine or any(not r.filters for r in mine):
+            filters.append(None)
+            columns.append(())
+            continue
+        sql = " OR ".join("(" + " AND ".join(f"({sided(f, '{}_l', '{}_r')})" for f in r.filters)
+                          + ")" for r in mine)
+        filters.append(sql)
+        columns.append(tuple(sorted(columns_read(sql, "_l") | columns_read(sql, "_r"))))
+    return filters, columns
 
 
 def _distinct_with_inverse(positions: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

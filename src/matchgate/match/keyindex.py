@@ -147,12 +147,17 @@ class BlockFile:
     def column(self, name: str) -> pa.ChunkedArray:
         return self.table.column(name)
 
-    def take(self, positions: np.ndarray) -> pa.Table:
-        """The rows at the given positions, in that order (only their pages are read). Taken
-        batch by batch: Arrow's take over the whole chunked table costs tens of milliseconds
-        even for one row (it resolves every chunk), which a single request cannot afford."""
+    def take(self, positions: np.ndarray, columns: Sequence[str] | None = None) -> pa.Table:
+        """The rows at the given positions, in that order (only their pages are read), with
+        all columns or only `columns`. Taken batch by batch: Arrow's take over the whole
+        chunked table costs tens of milliseconds even for one row (it resolves every chunk),
+        which a single request cannot afford."""
+        schema = self.schema if columns is None else pa.schema(
+            [self.schema.field(c) for c in columns])
         if len(positions) == 0:
-            return self.schema.empty_table()
+            return schema.empty_table()
+        batches = self.batches if columns is None else [b.select(list(columns))
+                                                        for b in self.batches]
         positions = np.asarray(positions, dtype=np.int64)
         order = None
         if np.any(positions[1:] < positions[:-1]):
@@ -160,13 +165,13 @@ class BlockFile:
             positions = positions[order]
         if len(positions) <= FEW_POSITIONS:  # zero-copy one-row slices, copied once below
             owner = np.searchsorted(self.starts, positions, side="right") - 1
-            parts = [self.batches[b].slice(int(at - self.starts[b]), 1)
+            parts = [batches[b].slice(int(at - self.starts[b]), 1)
                      for b, at in zip(owner, positions, strict=True)]
         else:
             cuts = np.searchsorted(positions, self.starts)
-            parts = [self.batches[n].take(pa.array(positions[lo:hi] - self.starts[n]))
+            parts = [batches[n].take(pa.array(positions[lo:hi] - self.starts[n]))
                      for n, (lo, hi) in enumerate(itertools.pairwise(cuts)) if hi > lo]
-        taken = pa.Table.from_batches(parts, schema=self.schema).combine_chunks()
+        taken = pa.Table.from_batches(parts, schema=schema).combine_chunks()
         if order is not None:
             taken = taken.take(pa.array(np.argsort(order, kind="stable")))
         return taken
