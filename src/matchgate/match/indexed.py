@@ -159,7 +159,8 @@ class IndexedMatchEngine:
         and a date of birth missing on one side" finds most of its pairs by its keys and drops
         them by its filter: dropped here, their master rows are neither taken nor joined)."""
         columns = self._filter_columns[n]
-        master = self.index.rows.take(position, columns)
+        rows, inverse = _distinct_with_inverse(position, len(self.index.rows.table))
+        master = self.index.rows.take(rows, columns).take(pa.array(inverse))
         request = shaped.select(list(columns)).take(pa.array(owner))
         narrow = pa.table({**{f"{c}_l": master.column(c) for c in columns},
                            **{f"{c}_r": request.column(c) for c in columns}})

@@ -161,7 +161,7 @@ class BlockFile:
         positions = np.asarray(positions, dtype=np.int64)
         order = None
         if np.any(positions[1:] < positions[:-1]):
-            order = np.argsort(positions, kind="stable")
+            order = np.argsort(positions)  # equal positions are the same row: any order
             positions = positions[order]
         if len(positions) <= FEW_POSITIONS:  # zero-copy one-row slices, copied once below
             owner = np.searchsorted(self.starts, positions, side="right") - 1
@@ -172,8 +172,10 @@ class BlockFile:
             parts = [batches[n].take(pa.array(positions[lo:hi] - self.starts[n]))
                      for n, (lo, hi) in enumerate(itertools.pairwise(cuts)) if hi > lo]
         taken = pa.Table.from_batches(parts, schema=schema).combine_chunks()
-        if order is not None:
-            taken = taken.take(pa.array(np.argsort(order, kind="stable")))
+        if order is not None:  # back to the order asked: the inverse permutation
+            inverse = np.empty_like(order)
+            inverse[order] = np.arange(len(order))
+            taken = taken.take(pa.array(inverse))
         return taken
 
 
