@@ -130,3 +130,26 @@ def test_requests_without_keys_reach_no_row(batch) -> None:
         lone = lone.set_column(lone.schema.get_field_index(name), name,
                                pa.array([None], type=pa.string()))
     assert engine.find_candidates(lone).num_rows == 0
+
+
+def test_repeated_columns_are_stored_once_and_read_as_values(batch) -> None:
+    """rows.arrow holds columns of repeated values (the state, the given name)
+    dictionary-encoded (a take copies codes, not strings), a column of unique values such as
+    the TIN as it is; rows read back as values."""
+    store, _ = batch
+    index = IndexedMatchEngine(store).index
+    schema = index.rows.schema
+    assert pa.types.is_dictionary(schema.field("std_state").type)
+    assert pa.types.is_dictionary(schema.field("std_first").type)
+    assert not pa.types.is_dictionary(schema.field("tin").type)
+    assert not pa.types.is_dictionary(schema.field("std_tin").type)
+    import duckdb
+
+    with duckdb.connect(str(store), read_only=True) as con:
+        expected = con.sql("SELECT row_id, std_state, std_first, std_dob FROM master_history "
+                           "WHERE row_id IN (SELECT row_id FROM master_history ORDER BY row_id "
+                           "LIMIT 3 OFFSET 100) ORDER BY row_id").fetchall()
+    positions = np.searchsorted(index.rows.column("row_id").to_numpy(),
+                                [r[0] for r in expected])
+    got = index.rows.take(positions).select(["row_id", "std_state", "std_first", "std_dob"])
+    assert [tuple(r.values()) for r in got.to_pylist()] == expected

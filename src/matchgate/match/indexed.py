@@ -235,8 +235,8 @@ class IndexedMatchEngine:
                 if few:
                     # a few rows (one request): only their values' frequencies, or DuckDB
                     # builds a hash table of every value of the master for each query
-                    present = pa.concat_arrays([master.column(column).combine_chunks(),
-                                                side.column(column).combine_chunks()])
+                    present = pa.concat_arrays([_plain(master.column(column)),
+                                                _plain(side.column(column))])
                     frequencies = frequencies.filter(
                         pc.is_in(frequencies.column(column), value_set=present))
                 con.register(f"tf_{column}", frequencies)
@@ -300,6 +300,12 @@ def _arrow(con: duckdb.DuckDBPyConnection, sql: str, few: bool) -> pa.Table:
     if few:
         return con.execute(sql).to_arrow_table()
     return con.sql(sql).to_arrow_table()
+
+
+def _plain(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array of its values (a dictionary-encoded one decoded)."""
+    array = column.combine_chunks()
+    return array.dictionary_decode() if pa.types.is_dictionary(array.type) else array
 
 
 def _set_filters(model: dict[str, Any], sets: list[tuple[str, ...]]

@@ -41,7 +41,11 @@ TAXPAYER_COLUMNS = ("tin", "tin_type", "last_street", "last_unit", "last_city", 
                     "std_dob", "std_house", "std_street_name", "std_unit", "std_zip5")
 BLOCK_ROWS = 1 << 16  # rows per record batch of the IPC files
 KEY_SEP = "\x1f"
-FORMAT = 2  # of the folder's files: an index of another format is rebuilt
+FORMAT = 3  # of the folder's files: an index of another format is rebuilt
+# A model column with at most one distinct value in this many rows is stored dictionary-encoded
+# in rows.arrow: a take copies 4-byte codes instead of strings (3 times faster), the file
+# shrinks, and DuckDB and Python read the values as before.
+DICTIONARY_SHARE = 8
 
 
 def index_dir_for(store_path: Path, master_version: str) -> Path:
@@ -55,22 +59,64 @@ def key_sql(keys: tuple[str, ...], alias: str = "") -> str:
     return f"CASE WHEN {present} THEN hash(concat_ws('{KEY_SEP}', {', '.join(cols)})) END"
 
 
-def _write_ipc(reader: pa.RecordBatchReader, path: Path) -> None:
-    """The reader's rows in record batches of BLOCK_ROWS rows (the last one shorter)."""
+def _write_ipc(reader: pa.RecordBatchReader, path: Path,
+               dictionaries: dict[str, pa.Array] | None = None) -> None:
+    """The reader's rows in record batches of BLOCK_ROWS rows (the last one shorter). A column
+    of `dictionaries` arrives as codes into its dictionary and is written dictionary-encoded
+    (one dictionary for the whole file)."""
+    dictionaries = dictionaries or {}
+    schema = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string()))
+                        if f.name in dictionaries else f for f in reader.schema])
+
+    def encoded(table: pa.Table) -> pa.Table:
+        table = table.combine_chunks()
+        return pa.table({name: pa.DictionaryArray.from_arrays(
+                             table.column(name).chunk(0) if table.column(name).num_chunks
+                             else pa.array([], pa.int32()), dictionaries[name])
+                         if name in dictionaries else table.column(name)
+                         for name in schema.names}, schema=schema)
+
     pending: list[pa.RecordBatch] = []
     held = 0
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
         for batch in reader:
             pending.append(batch)
             held += batch.num_rows
             while held >= BLOCK_ROWS:
                 table = pa.Table.from_batches(pending, schema=reader.schema)
-                writer.write_table(table.slice(0, BLOCK_ROWS).combine_chunks())
+                writer.write_table(encoded(table.slice(0, BLOCK_ROWS)))
                 rest = table.slice(BLOCK_ROWS)
                 pending, held = rest.to_batches(), rest.num_rows
         if held:
-            rest = pa.Table.from_batches(pending, schema=reader.schema)
-            writer.write_table(rest.combine_chunks())
+            writer.write_table(encoded(pa.Table.from_batches(pending, schema=reader.schema)))
+
+
+def _dictionary_columns(con: duckdb.DuckDBPyConnection, rows: int
+                        ) -> dict[str, pa.Array]:
+    """The model columns whose values repeat enough to be stored once (at most one distinct
+    value in DICTIONARY_SHARE rows), each with its sorted distinct values in a temporary table
+    d_<column> (v, code) for the rows' query to read codes from."""
+    out: dict[str, pa.Array] = {}
+    for column in MODEL_COLUMNS:
+        ((distinct,),) = con.execute(
+            f"SELECT approx_count_distinct({column}) FROM master_history").fetchall()
+        if distinct * DICTIONARY_SHARE > rows:
+            continue
+        con.execute(f"CREATE OR REPLACE TEMP TABLE d_{column} AS SELECT v, "
+                    f"CAST(row_number() OVER (ORDER BY v) - 1 AS INTEGER) AS code FROM "
+                    f"(SELECT DISTINCT {column} AS v FROM master_history "
+                    f"WHERE {column} IS NOT NULL)")
+        out[column] = con.sql(f"SELECT v FROM d_{column} ORDER BY code"
+                              ).to_arrow_table().column("v").combine_chunks()
+    return out
+
+
+def _rows_sql(dictionaries: dict[str, pa.Array]) -> str:
+    """The master history in row_id order; a dictionary column as its codes."""
+    cols = [f"d_{c}.code AS {c}" if c in dictionaries else f"h.{c}" for c in ROW_COLUMNS]
+    joins = [f"LEFT JOIN d_{c} ON d_{c}.v = h.{c}" for c in dictionaries]
+    return (f"SELECT {', '.join(cols)} FROM master_history h {' '.join(joins)} "
+            f"ORDER BY h.row_id")
 
 
 def _rules_manifest(keys: list[tuple[str, ...]], tf_columns: list[str]) -> dict[str, Any]:
@@ -90,8 +136,9 @@ def build_index(store_path: Path, model: dict[str, Any], target: Path) -> None:
     tmp.mkdir(parents=True)
     with open_master(store_path) as store:
         con = store.cursor()
-        _write_ipc(con.sql(f"SELECT {', '.join(ROW_COLUMNS)} FROM master_history "
-                           f"ORDER BY row_id").arrow(), tmp / "rows.arrow")
+        ((total,),) = con.execute("SELECT count(*) FROM master_history").fetchall()
+        dictionaries = _dictionary_columns(con, int(total))
+        _write_ipc(con.sql(_rows_sql(dictionaries)).arrow(), tmp / "rows.arrow", dictionaries)
         _write_ipc(con.sql(f"SELECT {', '.join(TAXPAYER_COLUMNS)} FROM taxpayers ORDER BY tin"
                            ).arrow(), tmp / "taxpayers.arrow")
         rows = pa.ipc.open_file(pa.memory_map(str(tmp / "rows.arrow"), "r")).read_all()
