@@ -632,11 +632,11 @@ def needed_rows(table: pa.Table, keep_from: float) -> np.ndarray | None:
         _ranked(dict(zip(names, (int(v) - 1 for v in levels[:, at]), strict=True)))
         for at in first], dtype=bool)
     ranked = ranked_by_combination[inverse.reshape(-1)]
-    _, group = np.unique(table.column("request_id").to_numpy(zero_copy_only=False),
-                         return_inverse=True)
-    group = group.reshape(-1)
-    _, tin = np.unique(table.column("tin").to_numpy(zero_copy_only=False), return_inverse=True)
-    tin = tin.reshape(-1)
+    # group ids by hashing (their order does not matter), TINs ranked in their string order
+    group = pc.dictionary_encode(table.column("request_id").combine_chunks()
+                                 ).indices.to_numpy(zero_copy_only=False)
+    tin = np.asarray(pc.rank(table.column("tin").combine_chunks(), sort_keys="ascending",
+                             tiebreaker="dense"))
     probability = table.column("match_probability").to_numpy()
     weight = table.column("match_weight").to_numpy()
     keep = np.zeros(table.num_rows, dtype=bool)
