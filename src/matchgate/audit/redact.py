@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from matchgate.errors import InputError, MatchgateError
 
@@ -82,7 +82,10 @@ def _key_kind(key: str) -> int:
 def _check_item(parent: str, key: str, value: Any) -> None:
     kind = _key_kind(key)
     if kind == PLAIN:
-        if type(value) not in _SCALARS:
+        if type(value) is str:  # the usual case, checked here (the path is made only to raise)
+            if TIN_SHAPED.search(value) and not TIN_REF.fullmatch(value):
+                _tin_shaped(f"{parent}.{key}")
+        elif type(value) not in _SCALARS:
             check_details(value, f"{parent}.{key}")
     elif value is None:
         return
@@ -95,6 +98,11 @@ def _check_item(parent: str, key: str, value: Any) -> None:
                               "are not logged")
 
 
+def _tin_shaped(path: str) -> NoReturn:
+    raise SensitiveDetail(f"audit details {path!r}: the text holds a TIN-shaped number; "
+                          "write TINs as tin_ref(tin)")
+
+
 def check_details(value: Any, path: str = "details") -> None:
     """Raise SensitiveDetail if `value` (an event's details, walked to any depth) holds a TIN or
     a name in clear: a TIN-named key (tin, ssn, itin, *_tin ...) whose value is not a tin_ref,
@@ -102,8 +110,7 @@ def check_details(value: Any, path: str = "details") -> None:
     TIN-shaped token (nine digits standing alone, or 123-45-6789)."""
     if isinstance(value, str):
         if TIN_SHAPED.search(value) and not TIN_REF.fullmatch(value):
-            raise SensitiveDetail(f"audit details {path!r}: the text holds a TIN-shaped number; "
-                                  "write TINs as tin_ref(tin)")
+            _tin_shaped(path)
     elif isinstance(value, dict | Mapping):
         for key, item in value.items():
             _check_item(path, key if type(key) is str else str(key), item)
