@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,7 @@ class BatchRun:
         self.seconds: dict[str, float] = defaultdict(float)
         self._seconds_lock = threading.Lock()
 
-    @property
+    @cached_property
     def disclosable(self) -> list[str]:
         """What ADDRESS_DIFFERS may disclose under the agreement (nothing unless it says so)."""
         return disclosable_under(self.agreement.disclosure)

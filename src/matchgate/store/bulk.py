@@ -43,15 +43,15 @@ def _converted(conn: Connection, table: Table, columns: Sequence[str],
     """Each row as a tuple, its values converted by their columns' bind processors; the same
     object as the row before's in a column (a batch's one time stamp, a shared empty document)
     is converted once."""
-    converting = [[i, process, _NOTHING, None] for i, process in
-                  enumerate(_processors(conn, table, columns)) if process is not None]
+    converting: list[list[Any]] = [[i, process, _NOTHING, None] for i, process in enumerate(
+        _processors(conn, table, columns)) if process is not None]
     if not converting:
         yield from (tuple(row) for row in rows)
         return
     for row in rows:
         values = list(row)
         for slot in converting:
-            i, process, before, converted = slot
+            i, process, before, _ = slot
             value = values[i]
             if value is not before:
                 slot[2], slot[3] = value, process(value)
