@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +149,7 @@ class BatchRun:
         self.seconds: dict[str, float] = defaultdict(float)
         self._seconds_lock = threading.Lock()
 
-    @cached_property
+    @property
     def disclosable(self) -> list[str]:
         """What ADDRESS_DIFFERS may disclose under the agreement (nothing unless it says so)."""
         return disclosable_under(self.agreement.disclosure)
