@@ -27,6 +27,7 @@ from matchgate.audit import (
     check_chain,
     tin_ref,
 )
+from matchgate.audit.canonical import Chainer
 from matchgate.audit.redact import AUDIT_KEY_ENV, TIN_REF
 from matchgate.cli.main import run
 from matchgate.errors import InputError
@@ -248,6 +249,27 @@ def test_an_untouched_chain_verifies(n: int) -> None:
     rows = make_chain(n)
     head = Head(n, rows[-1]["hash"] if rows else GENESIS_HASH)
     assert check_chain(iter(rows), events=n, head=head).ok
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+_FIELDS = st.fixed_dictionaries({
+    "seq": st.one_of(st.integers(0, 10**12), st.booleans()), "ts": _TEXT, "actor": _TEXT,
+    "role": st.sampled_from(["reviewer", "Zoë"]), "origin": _TEXT,
+    "event_type": st.sampled_from(["request.decided", "disclosure"]),
+    "batch_id": st.one_of(st.none(), _TEXT), "request_id": st.one_of(st.none(), _TEXT,
+                                                                     st.integers()),
+    "outcome": st.sampled_from(["success", "failure"]),
+    "agreement_version": st.one_of(st.none(), _TEXT), "details": _TEXT})
+
+
+@given(st.lists(_FIELDS, max_size=6))
+def test_the_chainer_hashes_each_event_as_chain_hash(records: list[dict[str, Any]]) -> None:
+    """append_in's Chainer (the quoted text of repeated values worked out once) gives the bytes
+    of the documented canonical form, values of other types included."""
+    chainer, prev = Chainer(GENESIS_HASH), GENESIS_HASH
+    for record in records:
+        prev = chain_hash(prev, record)
+        assert chainer.next(**record) == prev == chainer.prev_hash
 
 
 # -- the command line --------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def stored_batch(store: Store, n: int = 3) -> list[str]:
 
 
 def test_bulk_insert_writes_what_sqlalchemy_writes(store: Store) -> None:
-    stored_batch(store, 2)
+    stored_batch(store, 4)
     at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     row = {"batch_id": BATCH, "code": "VERIFIED", "reason": None, "matched_tin": "123456789",
            "match_probability": 0.97, "runner_up_probability": None,
@@ -51,12 +51,16 @@ def test_bulk_insert_writes_what_sqlalchemy_writes(store: Store) -> None:
     columns = list(row)
     with store.writing() as conn:
         conn.execute(DECISIONS.insert(), [{**row, "request_id": "r0"}])
-        insert_rows(conn, DECISIONS, [*columns, "request_id"], [[*row.values(), "r1"]])
+        # the same objects in consecutive rows (converted once), then other ones
+        other = {**row, "evidence": {"w": [2.5]}, "decided_at": at.replace(microsecond=1)}
+        insert_rows(conn, DECISIONS, [*columns, "request_id"],
+                    [[*row.values(), "r1"], [*row.values(), "r2"], [*other.values(), "r3"]])
     with store.reading() as conn:
         got = [dict(r) for r in conn.execute(select(DECISIONS).order_by(
             DECISIONS.c.request_id)).mappings()]
-    assert got[0] == {**got[1], "request_id": "r0"}
+    assert got[0] == {**got[1], "request_id": "r0"} == {**got[2], "request_id": "r0"}
     assert got[1]["decided_at"] == at and got[1]["evidence"] == row["evidence"]
+    assert (got[3]["evidence"], got[3]["decided_at"]) == (other["evidence"], other["decided_at"])
 
 
 def test_a_refused_decision_leaves_no_events_behind(store: Store) -> None:

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
 
+from matchgate import collector
 from matchgate.accounting import disclosure_record
 from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
@@ -171,12 +172,13 @@ class BatchRun:
 
     # -- stages ------------------------------------------------------------------------------
     def _intake(self) -> list[RequestRow]:
-        with self.reporter.stage("intake", total=1) as st, self._timed("intake"):
+        with self.reporter.stage("intake", total=1) as st, self._timed("intake"), \
+                collector.paused():
             rows = read_requests(self.requests_path).requests
             st.advance()
         with self._timed("gate"):
             self._screen(rows)
-        with self._timed("intake"):
+        with self._timed("intake"), collector.paused():
             self._store_batch(rows)
         return rows
 
@@ -296,7 +298,7 @@ class BatchRun:
         with self._timed("decide"):
             decisions = self._decide(table, candidates)
         reached("decide")
-        with self._timed("record"):
+        with self._timed("record"), collector.paused():
             ids = table.column("request_id").to_pylist()
             gated = [self._event("request.gated", request_id=rid) for rid in ids]
             self._record_decisions(decisions, candidates, counts, gated)
@@ -432,7 +434,8 @@ class BatchRun:
     def _work(self, todo: list[RequestRow]) -> None:
         with self._timed("gate"):
             rejected = self._gate(todo)
-            self._record_rejections(todo, rejected)
+            with collector.paused():
+                self._record_rejections(todo, rejected)
         ahead = [r for r in todo if r.request_id not in rejected]
         chunks = [ahead[i:i + self.chunk_size] for i in range(0, len(ahead), self.chunk_size)]
         # The next chunk's candidates are found (DuckDB or Spark, which release the GIL) while
@@ -457,6 +460,11 @@ class BatchRun:
     def _run(self) -> BatchResult:
         self.space.check()
         rows = self._intake()
+        with collector.kept():  # the rows live as long as the batch: never garbage
+            return self._answer(rows)
+
+    def _answer(self, rows: list[RequestRow]) -> BatchResult:
+        """Decide and record the requests not answered yet, then write the responses."""
         self._fields = {r.request_id: r.fields for r in rows}
         done = self.store.decided_request_ids(batch_id=self.batch_id)
         todo = [r for r in rows if r.request_id not in done]

@@ -71,6 +71,53 @@ def chain_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_record(record)).hexdigest()
 
 
+#: the canonical object with a %s for each hashed field's JSON text, in HASHED_FIELDS order
+_TEMPLATE = "{" + ",".join(key + "%s" for key in _KEYS) + "}"
+
+
+class _Quoted(dict[Any, str]):
+    """JSON text of strings (and null), each worked out once."""
+
+    def __missing__(self, value: Any) -> str:
+        if type(value) is not str:
+            raise TypeError(f"{type(value).__name__} is not a string")
+        quoted = self[value] = _quote(value)
+        return quoted
+
+
+class Chainer:
+    """chain_hash for the events of one append, in order: the same bytes as canonical_record,
+    the JSON text of the values that repeat from event to event (actor, batch, event type,
+    outcome, time) worked out once instead of per event. A value that is not a string or null
+    (or a seq that is not an integer) takes canonical_record itself."""
+
+    def __init__(self, prev_hash: str) -> None:
+        self.prev_hash = prev_hash
+        self._quoted = _Quoted({None: "null"})
+
+    def next(self, seq: int, ts: str, actor: str, role: str, origin: str, event_type: str,
+             batch_id: str | None, request_id: str | None, outcome: str,
+             agreement_version: str | None, details: str) -> str:
+        """The hash of the next event (its hashed fields, in the audit_events column order),
+        chained to the previous one; it becomes the previous one."""
+        q = self._quoted
+        try:
+            if type(seq) is not int or type(details) is not str or \
+                    (request_id is not None and type(request_id) is not str):
+                raise TypeError("not the usual types")
+            canonical = (_TEMPLATE % (
+                q[actor], q[agreement_version], q[batch_id], _quote(details), q[event_type],
+                q[origin], q[outcome], "null" if request_id is None else _quote(request_id),
+                q[role], int.__repr__(seq), q[ts])).encode("ascii")
+        except TypeError:
+            canonical = canonical_record({
+                "seq": seq, "ts": ts, "actor": actor, "role": role, "origin": origin,
+                "event_type": event_type, "batch_id": batch_id, "request_id": request_id,
+                "outcome": outcome, "agreement_version": agreement_version, "details": details})
+        self.prev_hash = hashlib.sha256(self.prev_hash.encode("ascii") + canonical).hexdigest()
+        return self.prev_hash
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -81,9 +128,14 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not allowed in audit details")
 
 
+#: json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+#: allow_nan=False, default=_plain), the encoder made once instead of at each call
+_details_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                    allow_nan=False, default=_plain).encode
+
+
 def details_text(details: Mapping[str, Any]) -> str:
     """The stored text of an event's details: sorted keys, compact, UTF-8, no NaN."""
     if not details:
         return "{}"
-    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False, default=_plain)
+    return _details_encoder(details)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from matchgate.audit.canonical import chain_hash, details_text
+from matchgate.audit.canonical import Chainer, details_text
 from matchgate.audit.events import AuditEvent
 from matchgate.audit.redact import check_details, env_key, tin_ref
 from matchgate.audit.verify import ChainReport, Head, check_chain
@@ -100,13 +100,17 @@ def append_in(conn: Connection, events: Sequence[AuditEvent]) -> int:
     if not events:
         return head.last_seq
     ts = datetime.now(UTC).isoformat(timespec="microseconds")
-    seq, last_hash = head.last_seq, head.last_hash
+    seq = head.last_seq
+    chainer = Chainer(head.last_hash)
     rows = []
     for event in events:
         seq += 1
-        row = _row(event, seq, ts, last_hash)
-        last_hash = row["hash"]
-        rows.append(tuple(row[c] for c in COLUMNS))
+        values = (seq, ts, event.actor, event.role, event.origin, event.event_type,
+                  event.batch_id, event.request_id, event.outcome, event.agreement_version,
+                  details_text(event.details))
+        prev_hash = chainer.prev_hash
+        rows.append((*values, prev_hash, chainer.next(*values)))
+    last_hash = chainer.prev_hash
     insert_rows(conn, AUDIT_EVENTS, COLUMNS, rows)
     conn.execute(update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1)
                  .values(last_seq=seq, last_hash=last_hash))
@@ -124,18 +128,6 @@ def lock_head(conn: Connection) -> Head:
         raise StoreError("the audit log's head row is missing: the store is damaged",
                          hint="run `matchgate audit verify` and restore from a backup")
     return Head(int(row.last_seq), row.last_hash)
-
-
-def _row(event: AuditEvent, seq: int, ts: str, prev_hash: str) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "seq": seq, "ts": ts, "actor": event.actor, "role": event.role, "origin": event.origin,
-        "event_type": event.event_type, "batch_id": event.batch_id,
-        "request_id": event.request_id, "outcome": event.outcome,
-        "agreement_version": event.agreement_version, "details": details_text(event.details),
-        "prev_hash": prev_hash,
-    }
-    row["hash"] = chain_hash(prev_hash, row)
-    return row
 
 
 def stream_events(conn: Connection) -> Iterator[dict[str, Any]]:

@@ -53,10 +53,12 @@ class AuditEvent:
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be 'success' or 'failure', not {self.outcome!r}")
-        for name in ("event_type", "actor", "role", "origin"):
-            if not getattr(self, name):
-                raise ValueError(f"an audit event needs a non-empty {name}")
-        check_details(self.details)
+        if not (self.event_type and self.actor and self.role and self.origin):
+            for name in ("event_type", "actor", "role", "origin"):
+                if not getattr(self, name):
+                    raise ValueError(f"an audit event needs a non-empty {name}")
+        if self.details:
+            check_details(self.details)
 
     def properties(self) -> dict[str, Any]:
         """The event's fields as a plain dict (what the log stores besides seq, ts and hashes)."""

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from matchgate.errors import InputError, MatchgateError
 
@@ -79,14 +79,11 @@ def _key_kind(key: str) -> int:
     return PLAIN
 
 
-def _check_item(parent: str, key: str, value: Any) -> None:
-    kind = _key_kind(key)
-    if kind == PLAIN:
-        if type(value) not in _SCALARS:
-            check_details(value, f"{parent}.{key}")
-    elif value is None:
+def _check_named(parent: str, key: str, value: Any, kind: int) -> None:
+    """A value under a TIN key or a name key."""
+    if value is None:
         return
-    elif kind == TIN_KEY:
+    if kind == TIN_KEY:
         if not (isinstance(value, str) and TIN_REF.fullmatch(value)):
             raise SensitiveDetail(f"audit details {f'{parent}.{key}'!r}: a TIN must be "
                                   "written as tin_ref(tin)")
@@ -95,18 +92,36 @@ def _check_item(parent: str, key: str, value: Any) -> None:
                               "are not logged")
 
 
+def _tin_shaped(path: str) -> NoReturn:
+    raise SensitiveDetail(f"audit details {path!r}: the text holds a TIN-shaped number; "
+                          "write TINs as tin_ref(tin)")
+
+
 def check_details(value: Any, path: str = "details") -> None:
     """Raise SensitiveDetail if `value` (an event's details, walked to any depth) holds a TIN or
     a name in clear: a TIN-named key (tin, ssn, itin, *_tin ...) whose value is not a tin_ref,
     any value under a name key (first_name, last_name, ..., date_of_birth), or a string holding a
     TIN-shaped token (nine digits standing alone, or 123-45-6789)."""
+    # Strings and scalars inside a dict or a list are checked in its loop (the usual case: a
+    # path is made only to raise or to go deeper).
     if isinstance(value, str):
         if TIN_SHAPED.search(value) and not TIN_REF.fullmatch(value):
-            raise SensitiveDetail(f"audit details {path!r}: the text holds a TIN-shaped number; "
-                                  "write TINs as tin_ref(tin)")
+            _tin_shaped(path)
     elif isinstance(value, dict | Mapping):
         for key, item in value.items():
-            _check_item(path, key if type(key) is str else str(key), item)
+            name = key if type(key) is str else str(key)
+            kind = _key_kind(name)
+            if kind != PLAIN:
+                _check_named(path, name, item, kind)
+            elif type(item) is str:
+                if TIN_SHAPED.search(item) and not TIN_REF.fullmatch(item):
+                    _tin_shaped(f"{path}.{name}")
+            elif type(item) not in _SCALARS:
+                check_details(item, f"{path}.{name}")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            check_details(item, f"{path}[{index}]")
+            if type(item) is str:
+                if TIN_SHAPED.search(item) and not TIN_REF.fullmatch(item):
+                    _tin_shaped(f"{path}[{index}]")
+            elif type(item) not in _SCALARS:
+                check_details(item, f"{path}[{index}]")

@@ -10,7 +10,8 @@ transaction; a constraint violation raises the same IntegrityError.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 import psycopg
@@ -37,29 +38,39 @@ def insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
             f"VALUES ({', '.join([mark] * len(columns))})")
 
 
+def _converted(conn: Connection, table: Table, columns: Sequence[str],
+               rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
+    """Each row as a tuple, its values converted by their columns' bind processors; the same
+    object as the row before's in a column (a batch's one time stamp, a shared empty document)
+    is converted once."""
+    converting: list[list[Any]] = [[i, process, _NOTHING, None] for i, process in enumerate(
+        _processors(conn, table, columns)) if process is not None]
+    if not converting:
+        yield from (tuple(row) for row in rows)
+        return
+    for row in rows:
+        values = list(row)
+        for slot in converting:
+            i, process, before, _ = slot
+            value = values[i]
+            if value is not before:
+                slot[2], slot[3] = value, process(value)
+            values[i] = slot[3]
+        yield tuple(values)
+
+
+_NOTHING = object()
+
+
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
                 rows: Iterable[Sequence[Any]]) -> int:
     """Insert `rows` (tuples in the order of `columns`); returns how many were inserted."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         return _copy_rows(conn, table, columns, rows)
-    processors = _processors(conn, table, columns)
-    converting = [(i, p) for i, p in enumerate(processors) if p is not None]
     sql = insert_sql(conn, table, columns)
-    batch: list[tuple[Any, ...]] = []
     count = 0
-    for row in rows:
-        if converting:
-            values = list(row)
-            for i, process in converting:
-                values[i] = process(values[i])
-            batch.append(tuple(values))
-        else:
-            batch.append(tuple(row))
-        if len(batch) >= ROWS_PER_CALL:
-            conn.exec_driver_sql(sql, batch)
-            count += len(batch)
-            batch = []
-    if batch:
+    converted = _converted(conn, table, columns, rows)
+    while batch := list(islice(converted, ROWS_PER_CALL)):
         conn.exec_driver_sql(sql, batch)
         count += len(batch)
     return count
@@ -70,8 +81,6 @@ def _copy_rows(conn: Connection, table: Table, columns: Sequence[str],
     """PostgreSQL: COPY ... FROM STDIN on the transaction's own connection; psycopg adapts
     each value (the bind processors wrap JSON documents for it). A constraint violation is
     raised as SQLAlchemy's IntegrityError, as an INSERT's would be."""
-    processors = _processors(conn, table, columns)
-    converting = [(i, p) for i, p in enumerate(processors) if p is not None]
     preparer = conn.dialect.identifier_preparer
     names = ", ".join(preparer.quote(name) for name in columns)
     sql = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
@@ -79,10 +88,7 @@ def _copy_rows(conn: Connection, table: Table, columns: Sequence[str],
     count = 0
     try:
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                values = list(row)
-                for i, process in converting:
-                    values[i] = process(values[i])
+            for values in _converted(conn, table, columns, rows):
                 copy.write_row(values)
                 count += 1
     except psycopg.IntegrityError as exc:

@@ -8,6 +8,7 @@ answer the same request cannot both succeed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,37 +39,47 @@ OPTIONAL_FIELDS: dict[str, Any] = {
 CODES = frozenset(c.value for c in Code)
 
 
-def check_codes(batch_id: str, decisions: list[dict[str, Any]]) -> None:
-    """Every code is a published one, and every reason is a known reason leading to that code."""
+def _code_problem(code: Any, reason: Any) -> tuple[str, str] | None:
+    """What is wrong with a code and its reason (message, field), if anything."""
+    if code not in CODES:
+        return f"unknown code {code!r}", "code"
+    if reason is not None and reason not in REASONS:
+        return f"unknown reason {reason!r}", "reason"
+    if reason is not None and REASONS[reason][0] != code:
+        return f"reason {reason!r} leads to {REASONS[reason][0]}, not {code}", "reason"
+    return None
+
+
+def check_codes(batch_id: str, decisions: Sequence[tuple[Any, Any, Any]]) -> None:
+    """Every code is a published one, and every reason is a known reason leading to that code
+    (each distinct pair checked once; `decisions` are (request_id, code, reason))."""
+    if not any(_code_problem(code, reason) for code, reason in
+               {(code, reason) for _, code, reason in decisions}):
+        return
     problems = ProblemCollector()
-    for index, d in enumerate(decisions):
-        code, reason = d["code"], d["reason"]
-        where = f"decision {index} (request {d['request_id']!r})"
-        if code not in CODES:
-            problems.add(f"{where}: unknown code {code!r}", field="code")
-        elif reason is not None and reason not in REASONS:
-            problems.add(f"{where}: unknown reason {reason!r}", field="reason")
-        elif reason is not None and REASONS[reason][0] != code:
-            problems.add(f"{where}: reason {reason!r} leads to {REASONS[reason][0]}, not {code}",
-                         field="reason")
-    if problems:
-        raise InputError(f"batch {batch_id!r}: decisions with invalid codes",
-                         problems=problems.problems)
+    for index, (request_id, code, reason) in enumerate(decisions):
+        problem = _code_problem(code, reason)
+        if problem is not None:
+            message, field = problem
+            problems.add(f"decision {index} (request {request_id!r}): {message}", field=field)
+    raise InputError(f"batch {batch_id!r}: decisions with invalid codes",
+                     problems=problems.problems)
 
 
 #: the decisions table's columns in the order record_decisions writes them
 COLUMNS: tuple[str, ...] = ("batch_id", "decided_at", *REQUIRED_FIELDS, *OPTIONAL_FIELDS)
+_OPTIONAL = tuple(OPTIONAL_FIELDS.items())
+_ID, _CODE, _REASON = (COLUMNS.index(c) for c in ("request_id", "code", "reason"))
 
 
-def as_record(batch_id: str, decision: dict[str, Any], decided_at: datetime) -> dict[str, Any]:
-    missing = [f for f in REQUIRED_FIELDS if decision.get(f) is None]
-    if missing:
+def as_row(batch_id: str, decision: dict[str, Any], decided_at: datetime) -> tuple[Any, ...]:
+    """The decision's values in COLUMNS order (an optional field left out takes its default)."""
+    required = [decision.get(f) for f in REQUIRED_FIELDS]
+    if any(v is None for v in required):
+        missing = [f for f, v in zip(REQUIRED_FIELDS, required, strict=True) if v is None]
         raise InputError(f"batch {batch_id!r}: a decision lacks {', '.join(missing)}: "
                          f"{ {k: decision.get(k) for k in ('request_id', 'code')} }")
-    record = {"batch_id": batch_id, "decided_at": decided_at}
-    record.update({f: decision[f] for f in REQUIRED_FIELDS})
-    record.update({f: decision.get(f, default) for f, default in OPTIONAL_FIELDS.items()})
-    return record
+    return (batch_id, decided_at, *required, *[decision.get(f, d) for f, d in _OPTIONAL])
 
 
 def record_decisions(conn: Connection, *, batch_id: str,
@@ -77,16 +88,15 @@ def record_decisions(conn: Connection, *, batch_id: str,
     decided_at."""
     require_batch(conn, batch_id)
     decided_at = utcnow()
-    records = [as_record(batch_id, d, decided_at) for d in decisions]
-    check_codes(batch_id, records)
-    ids = [r["request_id"] for r in records]
+    rows = [as_row(batch_id, d, decided_at) for d in decisions]
+    check_codes(batch_id, [(r[_ID], r[_CODE], r[_REASON]) for r in rows])
+    ids = [r[_ID] for r in rows]
     if twice := repeated(ids):
         raise StoreConflict(f"batch {batch_id!r}: more than one decision given for request(s) "
                             f"{sample(twice)}")
     try:
         with conn.begin_nested():
-            insert_rows(conn, DECISIONS, COLUMNS,
-                        ([r[c] for c in COLUMNS] for r in records))
+            insert_rows(conn, DECISIONS, COLUMNS, rows)
     except IntegrityError as exc:
         decided = existing_ids(conn, DECISIONS, batch_id, ids)
         if decided:
@@ -95,7 +105,7 @@ def record_decisions(conn: Connection, *, batch_id: str,
         unknown = set(ids) - existing_ids(conn, REQUESTS, batch_id, ids)
         raise StoreNotFound(f"batch {batch_id!r}: decision(s) for request(s) not in the batch: "
                             f"{sample(unknown)}") from exc
-    refresh_statistics(conn, DECISIONS, len(records))
+    refresh_statistics(conn, DECISIONS, len(rows))
     return decided_at
 
 

@@ -24,6 +24,9 @@ WRITE_OPTION = "matchgate_write"
 #: the engines' logger is sqlalchemy.engine.Engine.matchgate; DEBUG there would log result rows
 LOGGING_NAME = "matchgate"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+#: page cache per connection (SQLite's default is 2 MiB): a chunk's bulk inserts into the indexes
+#: (dedupe keys, TINs: random order) stay in memory until the commit writes them once
+SQLITE_CACHE_KIB = 64 * 1024
 
 
 def parse_url(url: str) -> URL:
@@ -87,6 +90,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     finally:
         cursor.close()
 
