@@ -205,7 +205,7 @@ class IndexedMatchEngine:
     def _few_pairs(self, scorer: FewPairScorer, shaped: pa.Table, blocked: Blocked,
                    threshold_probability: float) -> list[dict[str, Any]]:
         (request,) = shaped.to_pylist()
-        request.update({f"{flag}": bool(values[0]) for flag, values in blocked.rare.items()})
+        request.update({flag: bool(values[0]) for flag, values in blocked.rare.items()})
         rows = _decoded(self.index.rows.take(blocked.position)).to_pylist()
         for row in rows:
             row.update(dict.fromkeys(blocked.rare, True))
