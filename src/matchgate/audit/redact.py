@@ -92,6 +92,11 @@ def _check_named(parent: str, key: str, value: Any, kind: int) -> None:
                               "are not logged")
 
 
+def _tin_in(text: str) -> bool:
+    """Whether the text holds a TIN-shaped token and is not a tin_ref."""
+    return TIN_SHAPED.search(text) is not None and TIN_REF.fullmatch(text) is None
+
+
 def _tin_shaped(path: str) -> NoReturn:
     raise SensitiveDetail(f"audit details {path!r}: the text holds a TIN-shaped number; "
                           "write TINs as tin_ref(tin)")
@@ -105,7 +110,7 @@ def check_details(value: Any, path: str = "details") -> None:
     # Strings and scalars inside a dict or a list are checked in its loop (the usual case: a
     # path is made only to raise or to go deeper).
     if isinstance(value, str):
-        if TIN_SHAPED.search(value) and not TIN_REF.fullmatch(value):
+        if _tin_in(value):
             _tin_shaped(path)
     elif isinstance(value, dict | Mapping):
         for key, item in value.items():
@@ -114,14 +119,14 @@ def check_details(value: Any, path: str = "details") -> None:
             if kind != PLAIN:
                 _check_named(path, name, item, kind)
             elif type(item) is str:
-                if TIN_SHAPED.search(item) and not TIN_REF.fullmatch(item):
+                if _tin_in(item):
                     _tin_shaped(f"{path}.{name}")
             elif type(item) not in _SCALARS:
                 check_details(item, f"{path}.{name}")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             if type(item) is str:
-                if TIN_SHAPED.search(item) and not TIN_REF.fullmatch(item):
+                if _tin_in(item):
                     _tin_shaped(f"{path}[{index}]")
             elif type(item) not in _SCALARS:
                 check_details(item, f"{path}[{index}]")

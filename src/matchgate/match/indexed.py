@@ -210,7 +210,7 @@ class IndexedMatchEngine:
         for row in rows:
             row.update(dict.fromkeys(blocked.rare, True))
         best = best_by_taxpayer(scorer.score(request, rows, threshold_probability))
-        taxpayers = self.index.taxpayer_rows(sorted(p.row["tin"] for p in best)).to_pylist()
+        taxpayers = self.index.taxpayer_rows([p.row["tin"] for p in best]).to_pylist()
         return candidate_rows(request[UNIQUE_ID], request, best,
                               {t["tin"]: t for t in taxpayers})
 
