@@ -153,3 +153,50 @@ def test_repeated_columns_are_stored_once_and_read_as_values(batch) -> None:
                                 [r[0] for r in expected])
     got = index.rows.take(positions).select(["row_id", "std_state", "std_first", "std_dob"])
     assert [tuple(r.values()) for r in got.to_pylist()] == expected
+
+
+def test_keys_point_at_the_latest_of_a_taxpayers_alike_rows(batch) -> None:
+    """A taxpayer's years with the same name, date of birth and address are one row to the
+    pairs: every key of such a row points at the latest of them, and every row a key points
+    at is the latest of its kind. The keys still count every row (a key's count caps it)."""
+    import duckdb
+
+    store, _ = batch
+    index = IndexedMatchEngine(store).index
+    row_ids = index.rows.column("row_id").to_numpy()
+    columns = ", ".join(MODEL_COLUMNS)
+    with duckdb.connect(str(store), read_only=True) as con:
+        ((total, with_tin),) = con.sql("SELECT count(*), count(std_tin) FROM master_history"
+                                       ).fetchall()
+        latest = dict(con.sql(f"""
+            SELECT row_id, first_value(row_id) OVER (
+                PARTITION BY tin, {columns} ORDER BY tax_year DESC) AS latest
+            FROM master_history""").fetchall())
+    assert len(set(latest.values())) < 0.8 * total  # the generator's taxpayers stay put
+    for rule in index.rules:
+        pointed = row_ids[np.asarray(rule.positions)]
+        assert len(rule.positions) <= total
+        assert all(latest[int(r)] == int(r) for r in np.unique(pointed))
+    tin_rule = next(r for r in index.rules if r.keys == ("std_tin",))
+    # one key per row: a TIN's key count is its number of history rows
+    assert len(tin_rule.hashes) == with_tin
+
+
+def test_rows_that_differ_are_never_merged(batch) -> None:
+    """A proposal that pairs rows whose columns differ (as a hash collision would) is refused
+    for those rows: each then stands for itself."""
+    from matchgate.match.keyindex import canonical_positions
+
+    store, _ = batch
+    rows = IndexedMatchEngine(store).index.rows.table
+    row_ids = rows.column("row_id").to_numpy()
+    honest = np.asarray(row_ids, dtype=np.int64)
+    wrong = honest.copy()
+    wrong[:50] = row_ids[50:100]  # rows 0..49 claimed alike to rows 50..99: they are not
+    first = rows.slice(0, 100).to_pylist()
+    differ = [i for i in range(50)
+              if any(first[i][c] != first[i + 50][c] for c in MODEL_COLUMNS)]
+    assert len(differ) == 50
+    got = canonical_positions(rows, wrong)
+    assert list(got[:50]) == list(range(50))
+    assert list(got[50:]) == list(range(50, len(row_ids)))
