@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -58,6 +58,7 @@ from matchgate.match.candidates import (
 )
 from matchgate.match.engine import MatchEngine
 from matchgate.match.fastpath import FastPath
+from matchgate.match.offload import Finder
 from matchgate.progress import NullReporter, Reporter
 from matchgate.respond import (
     ADDRESS_FIELDS,
@@ -73,6 +74,9 @@ from matchgate.store import Store
 from matchgate.store.store import Also
 
 CHUNK = 50_000  # requests per checkpoint: standardized, matched, decided and recorded together
+# A batch of at least this many chunks finds its candidates in a child process (match/offload.py):
+# starting one costs a few seconds, which a single chunk does not win back.
+OFFLOAD_FROM_CHUNKS = 2
 
 
 @dataclass
@@ -267,10 +271,6 @@ class BatchRun:
                 return self._standardized.take(at)
         return standardize_requests(rows)
 
-    def _candidates(self, found: pa.Table) -> dict[str, list[Candidate]]:
-        return candidates_by_request(found,
-                                     keep_from=thresholds_of(self.agreement).review_probability)
-
     def _decide(self, table: pa.Table, candidates: dict[str, list[Candidate]]
                 ) -> list[Decision]:
         thresholds = thresholds_of(self.agreement)
@@ -278,23 +278,25 @@ class BatchRun:
         return [decide(request, candidates.get(request.request_id, []), thresholds)
                 for request in (RequestFacts(**rec) for rec in facts.to_pylist())]
 
-    def _find(self, rows: Sequence[RequestRow]) -> tuple[pa.Table, pa.Table]:
-        """Standardize one chunk and find its candidates (no state is written: this runs in a
-        thread while the previous chunk is decided and recorded)."""
+    def _find(self, finder: Finder, rows: Sequence[RequestRow]) -> Future[Found]:
+        """Standardize one chunk and start finding its candidates beside this process's work
+        (no state is written there: it runs while the previous chunk is decided and
+        recorded)."""
         with self._timed("standardize"):
             table = self._standardize(rows)
-        with self._timed("match"):
-            self.space.check()
-            found = self.engine.find_candidates(table)
-        reached("match")
-        return table, found
+        self.space.check()
+        return finder.submit(found_for_chunk, table,
+                             thresholds_of(self.agreement).review_probability)
 
-    def _chunk(self, table: pa.Table, found: pa.Table) -> None:
+    def _chunk(self, found: Found) -> None:
         """Decide and record one chunk: a checkpoint (once its decisions are recorded, a re-run
         skips its requests)."""
+        table, kept, counts, seconds = found
+        with self._seconds_lock:
+            self.seconds["match"] += seconds
+        reached("match")
         with self._timed("match"):
-            candidates = self._candidates(found)
-            counts = candidate_counts(found)
+            candidates = candidates_by_request(kept)
         with self._timed("decide"):
             decisions = self._decide(table, candidates)
         reached("decide")
@@ -438,17 +440,18 @@ class BatchRun:
                 self._record_rejections(todo, rejected)
         ahead = [r for r in todo if r.request_id not in rejected]
         chunks = [ahead[i:i + self.chunk_size] for i in range(0, len(ahead), self.chunk_size)]
-        # The next chunk's candidates are found (DuckDB or Spark, which release the GIL) while
-        # this one is decided and recorded (Python): both cores work. Recording stays in order,
-        # one chunk at a time, so a stopped batch still resumes after its last recorded chunk.
+        # The next chunk's candidates are found (in a child process, or in a thread for an
+        # engine that cannot be opened in one: DuckDB and Spark release the interpreter lock)
+        # while this one is decided and recorded. Recording stays in order, one chunk at a time,
+        # so a stopped batch still resumes after its last recorded chunk.
         with self.reporter.stage("match", total=len(ahead)) as st, \
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="matchgate-find") as pool:
-            pending = pool.submit(self._find, chunks[0]) if chunks else None
+                Finder(self.engine, in_process=len(chunks) >= OFFLOAD_FROM_CHUNKS) as finder:
+            pending = self._find(finder, chunks[0]) if chunks else None
             for n, chunk in enumerate(chunks):
                 assert pending is not None
-                table, found = pending.result()
-                pending = pool.submit(self._find, chunks[n + 1]) if n + 1 < len(chunks) else None
-                self._chunk(table, found)
+                found = pending.result()
+                pending = self._find(finder, chunks[n + 1]) if n + 1 < len(chunks) else None
+                self._chunk(found)
                 st.advance(len(chunk))
 
     def run(self) -> BatchResult:
@@ -501,12 +504,32 @@ def considered_evidence(candidates: Sequence[Candidate], limit: int = 5
 PARSE_IN_DUCKDB_FROM = 1000
 
 
+# A chunk's found candidates: its standardized requests, the candidates its decisions and their
+# records can use (needed_rows, evidence parsed), the number of candidates found per request,
+# and the seconds finding took.
+Found = tuple[pa.Table, pa.Table, dict[str, int], float]
+
+
+def found_for_chunk(engine: MatchEngine, table: pa.Table, keep_from: float) -> Found:
+    """The candidates of one chunk of standardized requests, cut to what deciding and recording
+    them can use (in a child process, match/offload.py, or a thread)."""
+    started = time.monotonic()
+    found = engine.find_candidates(table)
+    counts = candidate_counts(found)
+    kept = with_parsed_evidence(found)
+    keep = needed_rows(kept, keep_from) if kept.num_rows else None
+    if keep is not None:
+        kept = kept.filter(pa.array(keep))
+    return table, kept, counts, time.monotonic() - started
+
+
 def with_parsed_evidence(candidates: pa.Table) -> pa.Table:
     """The engine's candidates with the evidence column (JSON text, the same keys on every
     row) parsed into a struct by DuckDB: a hundred thousand json.loads calls fewer per chunk.
     Below PARSE_IN_DUCKDB_FROM rows (a single request's few candidates) opening DuckDB costs
     more than it saves: the text is left for candidate_from_row's json.loads (the same values)."""
     if candidates.num_rows < PARSE_IN_DUCKDB_FROM or \
+            pa.types.is_struct(candidates.column("evidence").type) or \
             not candidates.column("evidence").is_valid()[0].as_py():
         return candidates
     sample = json.loads(candidates.column("evidence")[0].as_py())

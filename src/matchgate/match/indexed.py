@@ -77,6 +77,10 @@ class IndexedMatchEngine:
                  key_cap: int = BLOCK_KEY_CAP, build: bool = True,
                  threads: int | None = None) -> None:
         self.store_path = Path(store_path)
+        # how to open the same engine in another process (match/offload.py): the index is
+        # built by now, so the copy only maps it
+        self.reopen = functools.partial(IndexedMatchEngine, self.store_path, Path(model_path),
+                                        key_cap=key_cap, build=False, threads=threads)
         with open_master(self.store_path) as store:
             self.master_version = store.meta().master_version
         model = load_model(model_path)

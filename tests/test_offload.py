@@ -1,0 +1,119 @@
+"""A batch finds its candidates in a child process (match/offload.py): the same decisions as in a
+thread, a real process, gone with its parent."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from matchgate import pipeline
+from matchgate.examples import example_path
+from matchgate.intake import read_requests
+from matchgate.master.generate import GenerateReport, generate
+from matchgate.master.load import load_master
+from matchgate.match.indexed import IndexedMatchEngine
+from matchgate.match.offload import Finder
+from matchgate.pipeline import found_for_chunk, standardize_requests
+from matchgate.service import Services
+from matchgate.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory) -> tuple[GenerateReport, Path]:
+    tmp = tmp_path_factory.mktemp("offload")
+    report = generate(tmp / "g", taxpayers=3000, requests=500, seed=23)
+    store = tmp / "master.duckdb"
+    load_master(report.master_path, store, workers=1)
+    return report, store
+
+
+def _decisions(report: GenerateReport, store: Path, home: Path, chunk: int,
+               offload_from: int, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    monkeypatch.setattr(pipeline, "OFFLOAD_FROM_CHUNKS", offload_from)
+    settings = Settings(home=home, match_store=store, batch_chunk=chunk)
+    services = Services.open(settings)
+    services.load_agreement(example_path("agreement.toml"))
+    result = services.verify_batch(requests_path=report.requests_path,
+                                   manifest_path=report.manifest_path,
+                                   responses_path=home / "responses.csv",
+                                   decisions_path=None)
+    rows = services.store.decisions_for_batch(batch_id=result.batch_id, with_evidence=True)
+    return sorted((r["request_id"], r["code"], r["reason"], r["matched_tin"],
+                   r["match_probability"], r["runner_up_probability"], str(r["evidence"]))
+                  for r in rows)
+
+
+def test_a_batch_found_in_a_child_process_decides_as_in_a_thread(
+        population: tuple[GenerateReport, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    report, store = population
+    in_thread = _decisions(report, store, tmp_path / "a", 120, 10**9, monkeypatch)
+    in_child = _decisions(report, store, tmp_path / "b", 120, 2, monkeypatch)
+    assert len(in_child) == 500
+    assert sum(1 for d in in_child if d[3]) > 50  # matches among them
+    assert in_child == in_thread
+
+
+def test_the_finder_runs_the_engine_in_a_child_process(
+        population: tuple[GenerateReport, Path]) -> None:
+    report, store = population
+    engine = IndexedMatchEngine(store)
+    table = standardize_requests(read_requests(report.requests_path).requests[:200])
+    me = psutil.Process()
+    with Finder(engine, in_process=True) as finder:
+        assert finder.in_child
+        got = finder.submit(found_for_chunk, table, 0.5).result()
+        workers = [c for c in me.children() if "spawn_main" in " ".join(c.cmdline())]
+        assert len(workers) == 1 and workers[0].pid != me.pid
+    alone = found_for_chunk(engine, table, 0.5)
+    assert got[1].equals(alone[1]) and got[2] == alone[2]
+    with Finder(engine, in_process=False) as finder:
+        assert not finder.in_child
+    assert not [c for c in me.children() if c.is_running() and c.status() != "zombie"
+                and "spawn_main" in " ".join(c.cmdline())]
+
+
+def test_an_engine_without_a_recipe_stays_in_a_thread(
+        population: tuple[GenerateReport, Path]) -> None:
+    from matchgate.match.engine import DuckDBMatchEngine
+
+    _, store = population
+    assert not Finder(DuckDBMatchEngine(store), in_process=True).in_child
+
+
+CHILD_OUTLIVES = """
+import os, signal, sys
+from pathlib import Path
+from matchgate.match.indexed import IndexedMatchEngine
+from matchgate.match.offload import Finder
+import psutil
+
+finder = Finder(IndexedMatchEngine(Path(sys.argv[1])), in_process=True)
+finder.submit(getattr, "master_version").result()
+print(next(c.pid for c in psutil.Process().children()
+           if "spawn_main" in " ".join(c.cmdline())), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_child_stops_when_its_parent_is_killed(
+        population: tuple[GenerateReport, Path]) -> None:
+    _, store = population
+    out = subprocess.run([sys.executable, "-c", CHILD_OUTLIVES, str(store)],
+                         capture_output=True, text=True, timeout=120)
+    child = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 15
+    while psutil.pid_exists(child) and time.monotonic() < deadline:
+        try:
+            if psutil.Process(child).status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.2)
+    alive = psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE
+    assert not alive
