@@ -166,6 +166,22 @@ def test_evidence_parsed_by_duckdb_or_json_gives_the_same_candidates(
     assert parsed.schema.field("evidence").type != pa.string()
     assert [candidate_from_row(r) for r in parsed.to_pylist()] == \
         [candidate_from_row(r) for r in many.to_pylist()]
+    # read in arrays (struct evidence, read lazily) or row by row (text): the same candidates,
+    # facts, weights and evidence
+    from matchgate.pipeline import StructEvidence, candidates_by_request
+
+    by_struct = candidates_by_request(parsed)
+    by_row = [candidate_from_row(r) for r in many.to_pylist()]
+    flat = [c for rid in by_struct for c in by_struct[rid]]
+    assert all(isinstance(c.evidence, StructEvidence) for c in flat)
+    def order(c):
+        return (c.tin, c.match_weight, c.std_dob or "", c.household_key or "")
+
+    assert sorted(flat, key=order) == sorted(by_row, key=order)
+    for got in flat:
+        same = [c for c in by_row if c == got]
+        assert same and all(dict(got.evidence) == c.evidence for c in same)
+        assert got.name_weight == same[0].name_weight and got.dob_heaped == same[0].dob_heaped
 
 
 def test_a_single_request_a_worker_claimed_first_is_answered_once_it_finishes(

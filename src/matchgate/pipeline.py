@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,9 +48,11 @@ from matchgate.faultpoints import reached
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
 from matchgate.match.candidates import (
+    DOB_EXACT_LEVEL,
     FIRM_FIRST_NAME_LEVELS,
     FIRM_LAST_NAME_LEVELS,
     FIRST_NAME_INITIAL_ONLY,
+    HEAPED_DOB_WEIGHT,
     MIDDLE_AGREES_LEVEL,
     MIDDLE_FULL_LEVEL,
     corroborating,
@@ -583,7 +585,11 @@ def candidates_by_request(found: pa.Table, *, keep_from: float | None = None
 
     With `keep_from` (the review probability), only the candidates a decision and its record
     can use are kept (`needed_rows`): the same decisions and the same recorded evidence, for a
-    fraction of the Python work when a large master gives a request many candidates."""
+    fraction of the Python work when a large master gives a request many candidates.
+
+    Evidence parsed into a struct (a chunk's candidates, with_parsed_evidence) is read in
+    arrays, and each candidate's evidence becomes a dict only when it is read (a decision
+    records the evidence of its best candidate and of the first few: most are never read)."""
     table = with_parsed_evidence(found)
     if table.num_rows == 0:
         return {}
@@ -593,31 +599,104 @@ def candidates_by_request(found: pa.Table, *, keep_from: float | None = None
             table = table.filter(pa.array(keep))
     names = ["request_id", "tin", "match_probability", "match_weight", "address_is_last_known",
              "std_first_canon", "std_last", "std_suffix", "std_dob", "household_key",
-             "evidence", *(f"last_{f}" for f in ADDRESS_FIELDS)]
+             *(f"last_{f}" for f in ADDRESS_FIELDS)]
     cols: dict[str, list[Any]] = {
         n: (table.column(n).to_pylist() if n in table.column_names else [None] * table.num_rows)
         for n in names}
-    facts: dict[tuple[tuple[str, int], ...], dict[str, Any]] = {}
-    by_request: dict[str, list[Candidate]] = defaultdict(list)
     addresses = [dict(zip(ADDRESS_FIELDS, values, strict=True)) for values in
                  zip(*(cols[f"last_{f}"] for f in ADDRESS_FIELDS), strict=True)]
-    for i, raw in enumerate(cols["evidence"]):
+    evidence = table.column("evidence").combine_chunks()
+    if pa.types.is_struct(evidence.type) and table.num_rows:
+        facts, evidences = _struct_facts(evidence)
+    else:
+        facts, evidences = _text_facts(evidence.to_pylist())
+    by_request: dict[str, list[Candidate]] = defaultdict(list)
+    for i, (known, tin, probability, weight, last_known) in enumerate(zip(
+            facts, cols["tin"], cols["match_probability"], cols["match_weight"],
+            cols["address_is_last_known"], strict=True)):
+        by_request[cols["request_id"][i]].append(Candidate(
+            tin=tin, match_probability=float(probability), match_weight=float(weight),
+            address_is_last_known=bool(last_known),
+            std_first_canon=cols["std_first_canon"][i], std_last=cols["std_last"][i],
+            std_suffix=cols["std_suffix"][i], std_dob=cols["std_dob"][i],
+            household_key=cols["household_key"][i], evidence=evidences[i],
+            last_address=addresses[i], **known))
+    return by_request
+
+
+class StructEvidence(Mapping[str, Any]):
+    """One candidate's evidence, read from the chunk's struct column when first read."""
+
+    __slots__ = ("_at", "_column", "_value")
+
+    def __init__(self, column: pa.StructArray, at: int) -> None:
+        self._column = column
+        self._at = at
+        self._value: dict[str, Any] | None = None
+
+    def _read(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = self._column[self._at].as_py() or {}
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __repr__(self) -> str:
+        return repr(self._read())
+
+
+def _text_facts(texts: list[Any]) -> tuple[list[dict[str, Any]], list[Mapping[str, Any]]]:
+    """Per candidate, its Candidate facts and its evidence, from evidence as JSON text (or
+    dicts): row by row, the gamma facts once per combination of levels."""
+    facts: list[dict[str, Any]] = []
+    evidences: list[Mapping[str, Any]] = []
+    known: dict[tuple[tuple[str, int], ...], dict[str, Any]] = {}
+    for raw in texts:
         evidence = (dict(raw) if isinstance(raw, dict) else json.loads(raw)) if raw else {}
         gamma = _gammas(evidence)
         key = tuple(gamma.items())
-        known = facts.get(key)
-        if known is None:
-            known = facts[key] = gamma_facts(gamma)
-        by_request[cols["request_id"][i]].append(Candidate(
-            tin=cols["tin"][i], match_probability=float(cols["match_probability"][i]),
-            match_weight=float(cols["match_weight"][i]),
-            address_is_last_known=bool(cols["address_is_last_known"][i]),
-            std_first_canon=cols["std_first_canon"][i], std_last=cols["std_last"][i],
-            std_suffix=cols["std_suffix"][i], std_dob=cols["std_dob"][i],
-            household_key=cols["household_key"][i], evidence=evidence,
-            last_address=addresses[i],
-            **known, **weight_facts(gamma, evidence.get("match_weights") or {})))
-    return by_request
+        if key not in known:
+            known[key] = gamma_facts(gamma)
+        facts.append({**known[key], **weight_facts(gamma, evidence.get("match_weights") or {})})
+        evidences.append(evidence)
+    return facts, evidences
+
+
+def _struct_facts(evidence: pa.StructArray
+                  ) -> tuple[list[dict[str, Any]], list[Mapping[str, Any]]]:
+    """_text_facts for evidence parsed into a struct: the levels and weights in arrays, the
+    gamma facts once per combination of levels, each evidence read when it is read."""
+    gammas, weights = evidence.field("gamma"), evidence.field("match_weights")
+    names = [gammas.type.field(i).name for i in range(gammas.type.num_fields)]
+    levels = {n: pc.fill_null(gammas.field(n), -1).to_numpy(zero_copy_only=False
+                                                             ).astype(np.int64) for n in names}
+    code = np.zeros(len(evidence), dtype=np.int64)
+    for n in names:  # one integer per combination of levels (each level in -1..62)
+        code = code * 64 + levels[n] + 1
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    known = [gamma_facts({n: int(levels[n][at]) for n in names}) for at in first]
+
+    def weight(name: str, missing: float) -> np.ndarray:
+        if weights.type.get_field_index(name) < 0:
+            return np.full(len(evidence), missing)
+        return pc.fill_null(weights.field(name), missing).to_numpy(zero_copy_only=False)
+
+    name_weight = (weight("first_name", 0.0) + weight("last_name", 0.0)).tolist()
+    dob = levels.get("dob", np.full(len(evidence), -1))
+    heaped = ((dob == DOB_EXACT_LEVEL)
+              & (weight("dob", HEAPED_DOB_WEIGHT) < HEAPED_DOB_WEIGHT)).tolist()
+    facts = [{**known[k], "dob_heaped": h, "name_weight": w}
+             for k, h, w in zip(inverse.reshape(-1).tolist(), heaped, name_weight, strict=True)]
+    evidences: list[Mapping[str, Any]] = [StructEvidence(evidence, i)
+                                          for i in range(len(evidence))]
+    return facts, evidences
 
 
 CONSIDERED = 5  # candidates kept in a decision's evidence (considered_evidence)

@@ -130,21 +130,35 @@ def get_batch(conn: Connection, *, batch_id: str) -> dict[str, Any] | None:
 def prior_dedupe_keys(conn: Connection, *, agreement_id: str, keys: Collection[str],
                       exclude_batch: str | None) -> dict[str, tuple[str, str]]:
     """For each key already answered under the agreement, the earliest decided request holding
-    it: earliest decision first, then the earlier batch, then the earlier row."""
+    it: earliest decision first, then the earlier batch, then the earlier row.
+
+    The keys are looked up one list at a time, unless the agreement has answered fewer requests
+    in other batches than there are keys (the first batches, a new agreement): those are then
+    read whole. Either way the work follows the smaller of the two (a first batch of 1.28
+    million requests spent 30 seconds probing for keys that only it held)."""
     wanted = sorted(set(keys))
+    prior = (
+        select(REQUESTS.c.dedupe_key, REQUESTS.c.batch_id, REQUESTS.c.request_id)
+        .join(BATCHES, BATCHES.c.batch_id == REQUESTS.c.batch_id)
+        .join(DECISIONS, (DECISIONS.c.batch_id == REQUESTS.c.batch_id)
+              & (DECISIONS.c.request_id == REQUESTS.c.request_id))
+        .where(BATCHES.c.agreement_id == agreement_id)
+    )
+    if exclude_batch is not None:
+        prior = prior.where(REQUESTS.c.batch_id != exclude_batch)
+    ordered = (REQUESTS.c.dedupe_key, DECISIONS.c.decided_at, BATCHES.c.created_at,
+               REQUESTS.c.row_number)
     found: dict[str, tuple[str, str]] = {}
+    few = conn.execute(prior.with_only_columns(REQUESTS.c.request_id)
+                       .limit(len(wanted) + 1)).fetchall()
+    if len(few) <= len(wanted):
+        held = set(wanted)
+        for key, batch, request in conn.execute(prior.order_by(*ordered)):
+            if key in held:
+                found.setdefault(key, (batch, request))
+        return found
     for part in chunks(wanted, CHUNK_KEYS):
-        query = (
-            select(REQUESTS.c.dedupe_key, REQUESTS.c.batch_id, REQUESTS.c.request_id)
-            .join(BATCHES, BATCHES.c.batch_id == REQUESTS.c.batch_id)
-            .join(DECISIONS, (DECISIONS.c.batch_id == REQUESTS.c.batch_id)
-                  & (DECISIONS.c.request_id == REQUESTS.c.request_id))
-            .where(BATCHES.c.agreement_id == agreement_id, REQUESTS.c.dedupe_key.in_(part))
-            .order_by(REQUESTS.c.dedupe_key, DECISIONS.c.decided_at, BATCHES.c.created_at,
-                      REQUESTS.c.row_number)
-        )
-        if exclude_batch is not None:
-            query = query.where(REQUESTS.c.batch_id != exclude_batch)
+        query = prior.where(REQUESTS.c.dedupe_key.in_(part)).order_by(*ordered)
         for key, batch, request in conn.execute(query):
             found.setdefault(key, (batch, request))
     return found
