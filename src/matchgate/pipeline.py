@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -273,39 +273,28 @@ class BatchRun:
                 return self._standardized.take(at)
         return standardize_requests(rows)
 
-    def _decide(self, table: pa.Table, candidates: dict[str, list[Candidate]]
-                ) -> list[Decision]:
-        thresholds = thresholds_of(self.agreement)
-        facts = table.select(["request_id", "std_first_canon", "std_suffix", "std_dob"])
-        return [decide(request, candidates.get(request.request_id, []), thresholds)
-                for request in (RequestFacts(**rec) for rec in facts.to_pylist())]
-
-    def _find(self, finder: Finder, rows: Sequence[RequestRow]) -> Future[Found]:
-        """Standardize one chunk and start finding its candidates beside this process's work
-        (no state is written there: it runs while the previous chunk is decided and
+    def _find(self, finder: Finder, rows: Sequence[RequestRow]) -> Future[Decided]:
+        """Standardize one chunk and start finding and deciding its candidates beside this
+        process's work (nothing is written there: it runs while the previous chunk is
         recorded)."""
         with self._timed("standardize"):
             table = self._standardize(rows)
         self.space.check()
-        return finder.submit(found_for_chunk, table,
-                             thresholds_of(self.agreement).review_probability)
+        return finder.submit(decided_chunk, table, thresholds_of(self.agreement))
 
-    def _chunk(self, found: Found) -> None:
-        """Decide and record one chunk: a checkpoint (once its decisions are recorded, a re-run
+    def _chunk(self, decided: Decided) -> None:
+        """Record one decided chunk: a checkpoint (once its decisions are recorded, a re-run
         skips its requests)."""
-        table, kept, counts, seconds = found
+        table, decisions, considered, counts, seconds = decided
         with self._seconds_lock:
-            self.seconds["match"] += seconds
+            for stage, spent in seconds.items():
+                self.seconds[stage] += spent
         reached("match")
-        with self._timed("match"):
-            candidates = candidates_by_request(kept)
-        with self._timed("decide"):
-            decisions = self._decide(table, candidates)
         reached("decide")
         with self._timed("record"), collector.paused():
             ids = table.column("request_id").to_pylist()
             gated = [self._event("request.gated", request_id=rid) for rid in ids]
-            self._record_decisions(decisions, candidates, counts, gated)
+            self._record_decisions(decisions, considered, counts, gated)
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
@@ -319,7 +308,7 @@ class BatchRun:
     # -- recording ---------------------------------------------------------------------------
     def _stored(self, request_id: str, code: Code, reason: str, *, detail: str | None = None,
                 decision: Decision | None = None,
-                considered: Sequence[Candidate] = ()) -> dict[str, Any]:
+                considered: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         best = decision.best if decision else None
         disclosed = disclosed_fields(code, best.last_address if best else None,
                                      self.disclosable)
@@ -327,7 +316,7 @@ class BatchRun:
         if best is not None:
             evidence.update(best.evidence)
         if considered:
-            evidence["candidates"] = considered_evidence(considered)
+            evidence["candidates"] = considered
         return {
             "request_id": request_id, "code": code.value, "reason": reason,
             "matched_tin": decision.matched_tin if decision else None,
@@ -365,14 +354,16 @@ class BatchRun:
         self._save(decisions, events, point="gate")
 
     def _record_decisions(self, decisions: Sequence[Decision],
-                          candidates: dict[str, list[Candidate]], counts: dict[str, int],
+                          considered: dict[str, list[dict[str, Any]]], counts: dict[str, int],
                           gated: list[AuditEvent]) -> None:
+        """The decisions with their evidence (`considered`: per request, the evidence of the
+        candidates it considered, considered_evidence), audit events and accounting."""
         stored: list[dict[str, Any]] = []
         accounting: list[dict[str, Any]] = []
         events = gated
         for d in decisions:
             row = self._stored(d.request_id, d.code, d.reason, decision=d,
-                               considered=candidates.get(d.request_id, []))
+                               considered=considered.get(d.request_id))
             stored.append(row)
             details: dict[str, Any] = {"code": d.code.value, "reason": d.reason,
                                        "candidates": counts.get(d.request_id, 0)}
@@ -506,23 +497,42 @@ def considered_evidence(candidates: Sequence[Candidate], limit: int = 5
 PARSE_IN_DUCKDB_FROM = 1000
 
 
-# A chunk's found candidates: its standardized requests, the candidates its decisions and their
-# records can use (needed_rows, evidence parsed), the number of candidates found per request,
-# and the seconds finding took.
-Found = tuple[pa.Table, pa.Table, dict[str, int], float]
+# A chunk decided: its standardized requests, their decisions (the best candidate's evidence a
+# plain dict), per request the evidence of the candidates it considered (considered_evidence),
+# the number of candidates found per request, and the seconds spent per stage.
+Decided = tuple[pa.Table, list[Decision], dict[str, list[dict[str, Any]]], dict[str, int],
+                dict[str, float]]
 
 
-def found_for_chunk(engine: MatchEngine, table: pa.Table, keep_from: float) -> Found:
-    """The candidates of one chunk of standardized requests, cut to what deciding and recording
-    them can use (in a child process, match/offload.py, or a thread)."""
+def decided_chunk(engine: MatchEngine, table: pa.Table, thresholds: Thresholds) -> Decided:
+    """Find and decide the candidates of one chunk of standardized requests (in a child
+    process, match/offload.py, or a thread): what recording it needs, and nothing written."""
     started = time.monotonic()
     found = engine.find_candidates(table)
     counts = candidate_counts(found)
-    kept = with_parsed_evidence(found)
-    keep = needed_rows(kept, keep_from) if kept.num_rows else None
-    if keep is not None:
-        kept = kept.filter(pa.array(keep))
-    return table, kept, counts, time.monotonic() - started
+    candidates = candidates_by_request(found, keep_from=thresholds.review_probability)
+    matched = time.monotonic()
+    decisions = [_portable(d) for d in decide_chunk(table, candidates, thresholds)]
+    considered = {rid: considered_evidence(c) for rid, c in candidates.items()}
+    return table, decisions, considered, counts, {"match": matched - started,
+                                                  "decide": time.monotonic() - matched}
+
+
+def decide_chunk(table: pa.Table, candidates: dict[str, list[Candidate]],
+                 thresholds: Thresholds) -> list[Decision]:
+    """The decision of each request of a chunk (standardized), from its candidates."""
+    facts = table.select(["request_id", "std_first_canon", "std_suffix", "std_dob"])
+    return [decide(request, candidates.get(request.request_id, []), thresholds)
+            for request in (RequestFacts(**rec) for rec in facts.to_pylist())]
+
+
+def _portable(decision: Decision) -> Decision:
+    """The decision with its best candidate's evidence as a plain dict (read from the chunk's
+    arrays, it would carry them along to another process)."""
+    best = decision.best
+    if best is None or isinstance(best.evidence, dict):
+        return decision
+    return replace(decision, best=replace(best, evidence=dict(best.evidence)))
 
 
 def with_parsed_evidence(candidates: pa.Table) -> pa.Table:
