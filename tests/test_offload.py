@@ -124,3 +124,32 @@ def test_the_child_stops_when_its_parent_is_killed(
         time.sleep(0.2)
     alive = psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE
     assert not alive
+
+
+def test_an_error_raised_in_the_child_keeps_its_problems_and_hint() -> None:
+    import pickle
+
+    from matchgate.api.ratelimit import RateLimited
+    from matchgate.errors import Problem, StoreError
+
+    error = StoreError("the store is gone", problems=[Problem("x", row=3, field="tin")],
+                       hint="Run: matchgate master load")
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is StoreError and str(back) == str(error)
+    assert back.problems == error.problems and back.hint == error.hint
+    limited = pickle.loads(pickle.dumps(RateLimited("slow down", retry_after=7)))
+    assert limited.retry_after == 7 and limited.message == "slow down"
+
+
+def test_a_child_that_cannot_open_its_engine_is_a_clear_error() -> None:
+    import functools
+    from types import SimpleNamespace
+
+    from matchgate.errors import StoreError
+
+    broken = SimpleNamespace(reopen=functools.partial(int, "not an engine"))
+    with Finder(broken, in_process=True) as finder:
+        assert finder.in_child
+        with pytest.raises(StoreError, match="stopped before answering") as caught:
+            finder.result(finder.submit(getattr, "master_version"))
+    assert "resumes after its last recorded chunk" in str(caught.value)

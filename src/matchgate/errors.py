@@ -4,6 +4,7 @@ and a process exit code, so that the CLI and the API map any of them the same wa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,23 @@ class MatchgateError(Exception):
         self.problems = problems or []
         self.hint = hint
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole (an error raised in a child process, match/offload.py, reaches the
+        batch with its problems and hint)."""
+        return (_rebuilt, (type(self), self.message), dict(self.__dict__))
+
     def __str__(self) -> str:
         lines = [self.message, *(f"  - {p}" for p in self.problems)]
         if self.hint:
             lines.append(self.hint)
         return "\n".join(lines)
+
+
+def _rebuilt(kind: type[MatchgateError], message: str) -> MatchgateError:
+    """An error of that kind with that message; its attributes follow (pickle's state)."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, message)
+    return error
 
 
 class InputError(MatchgateError):

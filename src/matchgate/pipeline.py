@@ -442,7 +442,7 @@ class BatchRun:
             pending = self._find(finder, chunks[0]) if chunks else None
             for n, chunk in enumerate(chunks):
                 assert pending is not None
-                found = pending.result()
+                found = finder.result(pending)
                 pending = self._find(finder, chunks[n + 1]) if n + 1 < len(chunks) else None
                 self._chunk(found)
                 st.advance(len(chunk))

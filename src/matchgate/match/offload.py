@@ -20,9 +20,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from types import TracebackType
 from typing import Any, TypeVar
+
+from matchgate.errors import StoreError
 
 Result = TypeVar("Result")
 
@@ -69,6 +72,18 @@ class Finder:
         if self.in_child:
             return self._pool.submit(_call, work, args)
         return self._pool.submit(work, self.engine, *args)
+
+    def result(self, future: Future[Result]) -> Result:
+        """The call's result; a child that died (killed, out of memory, its engine unable to
+        open) is an error that says so and what to do."""
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise StoreError(
+                "the process that finds candidates stopped before answering",
+                hint="Run the same command again: the batch resumes after its last recorded "
+                     "chunk. If it stops again, look for a lack of memory (dmesg) or run "
+                     "with MATCHGATE_ENGINE=duckdb.") from exc
 
     def __enter__(self) -> Finder:
         return self
