@@ -76,8 +76,8 @@ from matchgate.store import Store
 from matchgate.store.store import Also
 
 CHUNK = 50_000  # requests per checkpoint: standardized, matched, decided and recorded together
-# A batch of at least this many chunks finds its candidates in a child process (match/offload.py):
-# starting one costs a few seconds, which a single chunk does not win back.
+# A batch of at least this many chunks finds and decides them in a child process
+# (match/offload.py): starting one costs a few seconds, which a single chunk does not win back.
 OFFLOAD_FROM_CHUNKS = 2
 
 
@@ -433,18 +433,18 @@ class BatchRun:
                 self._record_rejections(todo, rejected)
         ahead = [r for r in todo if r.request_id not in rejected]
         chunks = [ahead[i:i + self.chunk_size] for i in range(0, len(ahead), self.chunk_size)]
-        # The next chunk's candidates are found (in a child process, or in a thread for an
-        # engine that cannot be opened in one: DuckDB and Spark release the interpreter lock)
-        # while this one is decided and recorded. Recording stays in order, one chunk at a time,
-        # so a stopped batch still resumes after its last recorded chunk.
+        # The next chunk's candidates are found and decided (in a child process, or in a thread
+        # for an engine that cannot be opened in one: DuckDB and Spark release the interpreter
+        # lock) while this one is recorded. Recording stays in order, one chunk at a time, so a
+        # stopped batch still resumes after its last recorded chunk.
         with self.reporter.stage("match", total=len(ahead)) as st, \
                 Finder(self.engine, in_process=len(chunks) >= OFFLOAD_FROM_CHUNKS) as finder:
             pending = self._find(finder, chunks[0]) if chunks else None
             for n, chunk in enumerate(chunks):
                 assert pending is not None
-                found = finder.result(pending)
+                decided = finder.result(pending)
                 pending = self._find(finder, chunks[n + 1]) if n + 1 < len(chunks) else None
-                self._chunk(found)
+                self._chunk(decided)
                 st.advance(len(chunk))
 
     def run(self) -> BatchResult:
