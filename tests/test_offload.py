@@ -12,18 +12,15 @@ import psutil
 import pytest
 
 from matchgate import pipeline
-from matchgate.decide import Thresholds
 from matchgate.examples import example_path
 from matchgate.intake import read_requests
 from matchgate.master.generate import GenerateReport, generate
 from matchgate.master.load import load_master
 from matchgate.match.indexed import IndexedMatchEngine
 from matchgate.match.offload import Finder
-from matchgate.pipeline import decided_chunk, standardize_requests
+from matchgate.pipeline import found_for_chunk, standardize_requests
 from matchgate.service import Services
 from matchgate.settings import Settings
-
-THRESHOLDS = Thresholds(match_probability=0.95, review_probability=0.5, ambiguity_margin=2.0)
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +67,11 @@ def test_the_finder_runs_the_engine_in_a_child_process(
     me = psutil.Process()
     with Finder(engine, in_process=True) as finder:
         assert finder.in_child
-        got = finder.submit(decided_chunk, table, THRESHOLDS).result()
+        got = finder.submit(found_for_chunk, table, 0.5).result()
         workers = [c for c in me.children() if "spawn_main" in " ".join(c.cmdline())]
         assert len(workers) == 1 and workers[0].pid != me.pid
-    alone = decided_chunk(engine, table, THRESHOLDS)
-    assert got[0].equals(alone[0])
-    assert got[1] == alone[1] and any(d.best for d in got[1])
-    assert [d.best.evidence for d in got[1] if d.best] == \
-        [dict(d.best.evidence) for d in alone[1] if d.best]
-    assert got[2] == alone[2] and got[3] == alone[3]
+    alone = found_for_chunk(engine, table, 0.5)
+    assert got[1].equals(alone[1]) and got[2] == alone[2]
     with Finder(engine, in_process=False) as finder:
         assert not finder.in_child
     assert not [c for c in me.children() if c.is_running() and c.status() != "zombie"

@@ -22,7 +22,7 @@ from matchgate.decide import Candidate, Decision
 from matchgate.examples import example_path
 from matchgate.gate import reject
 from matchgate.intake import load_manifest, read_requests
-from matchgate.pipeline import Actor, BatchRun, considered_evidence
+from matchgate.pipeline import Actor, BatchRun
 from matchgate.store import Store
 
 WEIGHTS = {"first_name": 3.25, "last_name": 7.5, "dob": 6.0, "address": 0.1 + 0.2}
@@ -92,8 +92,7 @@ def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BatchRun:
     ]
     candidates = {"R1": [rival, best], "R2": [moved], "R3": [rival]}
     gated = [run._event("request.gated", request_id=rid) for rid in ("R1", "R2", "R3")]
-    considered = {rid: considered_evidence(c) for rid, c in candidates.items()}
-    run._record_decisions(decisions, considered, {"R1": 2, "R2": 1, "R3": 1}, gated)
+    run._record_decisions(decisions, candidates, {"R1": 2, "R2": 1, "R3": 1}, gated)
     assert AuditLog(store).verify().ok
     return run
 

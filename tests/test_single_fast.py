@@ -166,14 +166,17 @@ def test_evidence_parsed_by_duckdb_or_json_gives_the_same_candidates(
     assert parsed.schema.field("evidence").type != pa.string()
     assert [candidate_from_row(r) for r in parsed.to_pylist()] == \
         [candidate_from_row(r) for r in many.to_pylist()]
-    # read in arrays (struct evidence, read lazily) or row by row (text): the same candidates,
-    # facts, weights and evidence
-    from matchgate.pipeline import StructEvidence, candidates_by_request
+    # read in arrays (struct evidence) or row by row (text): the same candidates, facts,
+    # weights and evidence
+    from matchgate.pipeline import candidates_by_request, struct_rows
 
     by_struct = candidates_by_request(parsed)
     by_row = [candidate_from_row(r) for r in many.to_pylist()]
     flat = [c for rid in by_struct for c in by_struct[rid]]
-    assert all(isinstance(c.evidence, StructEvidence) for c in flat)
+    assert all(type(c.evidence) is dict for c in flat)
+    evidence = parsed.column("evidence").combine_chunks()
+    assert struct_rows(evidence) == evidence.to_pylist()
+    assert struct_rows(evidence.slice(3, 40)) == evidence.slice(3, 40).to_pylist()
     def order(c):
         return (c.tin, c.match_weight, c.std_dob or "", c.household_key or "")
 
@@ -224,3 +227,13 @@ def test_a_single_request_a_worker_claimed_first_is_answered_once_it_finishes(
     assert answer["batch_id"] == job["batch_id"] and answer["status"] == "done"
     assert answer["response"]["request_id"] == row["request_id"]
     assert fast.store.decided_request_ids(batch_id=job["batch_id"]) == {row["request_id"]}
+
+
+def test_struct_rows_read_nested_structs_and_nulls_as_to_pylist() -> None:
+    from matchgate.pipeline import struct_rows
+
+    array = pa.array([{"a": {"x": 1, "y": None}, "b": 2.5}, None,
+                      {"a": None, "b": None}, {"a": {"x": -1, "y": 0.1 + 0.2}, "b": 1e-300}])
+    assert struct_rows(array) == array.to_pylist()
+    assert struct_rows(array.slice(1, 3)) == array.slice(1, 3).to_pylist()
+    assert struct_rows(array.slice(0, 0)) == []
