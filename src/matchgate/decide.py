@@ -39,7 +39,7 @@ Then, in order (the first rule that applies decides):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,7 +99,7 @@ class Candidate:
     # given name exact or same nickname key, surname exact or a misspelling of it: the name
     # tells the person apart from the members of their household
     name_firm: bool = True
-    evidence: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    evidence: dict[str, Any] = field(default_factory=dict, compare=False)
     last_address: dict[str, str | None] = field(default_factory=dict, compare=False)
 
 

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -636,11 +636,11 @@ def struct_rows(array: pa.StructArray) -> list[dict[str, Any] | None]:
             for ok, *values in zip(valid, *columns, strict=True)]
 
 
-def _text_facts(texts: list[Any]) -> tuple[list[dict[str, Any]], list[Mapping[str, Any]]]:
+def _text_facts(texts: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per candidate, its Candidate facts and its evidence, from evidence as JSON text (or
     dicts): row by row, the gamma facts once per combination of levels."""
     facts: list[dict[str, Any]] = []
-    evidences: list[Mapping[str, Any]] = []
+    evidences: list[dict[str, Any]] = []
     known: dict[tuple[tuple[str, int], ...], dict[str, Any]] = {}
     for raw in texts:
         evidence = (dict(raw) if isinstance(raw, dict) else json.loads(raw)) if raw else {}
@@ -654,7 +654,7 @@ def _text_facts(texts: list[Any]) -> tuple[list[dict[str, Any]], list[Mapping[st
 
 
 def _struct_facts(evidence: pa.StructArray
-                  ) -> tuple[list[dict[str, Any]], list[Mapping[str, Any]]]:
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """_text_facts for evidence parsed into a struct: the levels and weights in arrays, the
     gamma facts once per combination of levels."""
     gammas, weights = evidence.field("gamma"), evidence.field("match_weights")
@@ -678,7 +678,7 @@ def _struct_facts(evidence: pa.StructArray
               & (weight("dob", HEAPED_DOB_WEIGHT) < HEAPED_DOB_WEIGHT)).tolist()
     facts = [{**known[k], "dob_heaped": h, "name_weight": w}
              for k, h, w in zip(inverse.reshape(-1).tolist(), heaped, name_weight, strict=True)]
-    evidences: list[Mapping[str, Any]] = [e or {} for e in struct_rows(evidence)]
+    evidences = [e or {} for e in struct_rows(evidence)]
     return facts, evidences
 
 

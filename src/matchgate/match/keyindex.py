@@ -172,26 +172,35 @@ def build_index(store_path: Path, model: dict[str, Any], target: Path) -> None:
 
 
 def _latest_alike(con: duckdb.DuckDBPyConnection) -> np.ndarray:
-    """Per history row in row_id order, the row_id of the latest row of the same taxpayer with
-    (by hash) the same model columns: a proposal, checked by canonical_positions."""
-    alike = f"hash({', '.join(MODEL_COLUMNS)})"
-    return con.sql(f"""
-        SELECT first_value(row_id) OVER (PARTITION BY tin, {alike}
-                                         ORDER BY tax_year DESC, row_id DESC) AS latest
-        FROM master_history ORDER BY row_id""").fetchnumpy()["latest"].astype(np.int64)
+    """Per history row in row_id order, the position (in that order) of the latest row of the
+    same taxpayer with, by hash, the same model columns: a proposal, checked by
+    canonical_positions. Grouped in numpy from one 64-bit hash per row (a window function over
+    the 33 million rows of 10M taxpayers held 14 GiB)."""
+    alike = con.sql(f"SELECT hash(tin, {', '.join(MODEL_COLUMNS)}) AS h, tax_year AS y "
+                    "FROM master_history ORDER BY row_id").fetchnumpy()
+    h = np.asarray(alike["h"], dtype=np.uint64)
+    year = np.asarray(alike["y"], dtype=np.int64)
+    del alike
+    order = np.lexsort((-np.arange(len(h)), -year, h))  # per hash: latest year, then last row
+    grouped = h[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    del grouped
+    first = np.repeat(order[starts], np.diff(np.r_[starts, len(order)]))
+    latest = np.empty(len(h), dtype=np.int64)
+    latest[order] = first
+    return latest
 
 
 def canonical_positions(rows: pa.Table, latest: np.ndarray) -> np.ndarray:
     """Per row of rows.arrow (row_id order), the position of the row its keys point at: the
-    proposed latest row of the same taxpayer (`latest`, by row_id) where every model column
-    of the two is equal, NULL to NULL (a hash collision is caught here), the row itself
+    proposed latest alike row (`latest`, a position) where the TIN and every model column of
+    the two are equal, NULL to NULL (a hash collision is caught here), the row itself
     otherwise."""
-    row_ids = rows.column("row_id").to_numpy()
-    target = np.searchsorted(row_ids, latest)
+    target = np.array(latest, dtype=np.int64)
     mine = np.flatnonzero(target != np.arange(len(target)))
     other = target[mine]
     same = np.ones(len(mine), dtype=bool)
-    for name in MODEL_COLUMNS:  # the taxpayer is the same: partitioned by TIN
+    for name in ("tin", *MODEL_COLUMNS):
         column = rows.column(name)
         if pa.types.is_dictionary(column.type):  # one dictionary for the file: equal codes
             codes = np.concatenate([np.asarray(pc.fill_null(c.indices, -1))
