@@ -199,3 +199,25 @@ def test_rows_that_differ_are_never_merged(batch) -> None:
     got = canonical_positions(rows, wrong)
     assert list(got[:50]) == list(range(50))
     assert list(got[50:]) == list(range(50, len(row_ids)))
+
+
+def test_alike_rows_are_grouped_by_taxpayer_and_columns_latest_first() -> None:
+    """_latest_alike on a small history: the latest year of each alike group (the last row on
+    a tie), a row of another taxpayer or other columns on its own; an empty history (every row
+    set aside at load) gives nothing."""
+    import duckdb
+
+    from matchgate.match.keyindex import _latest_alike
+
+    con = duckdb.connect()
+    columns = ", ".join(f"{c} VARCHAR" for c in MODEL_COLUMNS)
+    con.execute(f"CREATE TABLE master_history (row_id BIGINT, tin VARCHAR, tax_year INTEGER, "
+                f"{columns})")
+    assert len(_latest_alike(con)) == 0
+    rows = [(10, "A", 2021, "ANN", "1 ELM"), (11, "A", 2023, "ANN", "1 ELM"),
+            (12, "A", 2022, "ANN", "2 OAK"), (13, "B", 2023, "ANN", "1 ELM"),
+            (14, "A", 2020, "ANN", "1 ELM"), (15, "A", 2019, None, "1 ELM")]
+    con.executemany("INSERT INTO master_history (row_id, tin, tax_year, std_first, "
+                    "std_street_name) VALUES (?, ?, ?, ?, ?)", rows)
+    # positions in row_id order: 10->0 ... 15->5
+    assert _latest_alike(con).tolist() == [1, 1, 2, 3, 1, 5]

@@ -181,6 +181,8 @@ def _latest_alike(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     h = np.asarray(alike["h"], dtype=np.uint64)
     year = np.asarray(alike["y"], dtype=np.int64)
     del alike
+    if len(h) == 0:  # a master file whose every row was set aside
+        return np.zeros(0, dtype=np.int64)
     order = np.lexsort((-np.arange(len(h)), -year, h))  # per hash: latest year, then last row
     grouped = h[order]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
