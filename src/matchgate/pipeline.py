@@ -653,19 +653,30 @@ def _text_facts(texts: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, 
     return facts, evidences
 
 
+def level_combinations(gammas: pa.StructArray
+                       ) -> tuple[dict[str, np.ndarray], list[dict[str, int]], np.ndarray]:
+    """Each comparison's gamma levels (-1 for none), the distinct combinations of levels among
+    the candidates (as gamma dicts) and, per candidate, the index of its combination: what
+    depends on the levels alone is worked out once per combination (a few hundred in a chunk
+    of a million)."""
+    names = [gammas.type.field(i).name for i in range(gammas.type.num_fields)]
+    levels = {n: pc.fill_null(gammas.field(n), -1).to_numpy(zero_copy_only=False
+                                                             ).astype(np.int64) for n in names}
+    code = np.zeros(len(gammas), dtype=np.int64)
+    for n in names:  # one integer per combination of levels (each level in -1..62)
+        code = code * 64 + levels[n] + 1
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    combinations = [{n: int(levels[n][at]) for n in names} for at in first]
+    return levels, combinations, inverse.reshape(-1)
+
+
 def _struct_facts(evidence: pa.StructArray
                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """_text_facts for evidence parsed into a struct: the levels and weights in arrays, the
     gamma facts once per combination of levels."""
-    gammas, weights = evidence.field("gamma"), evidence.field("match_weights")
-    names = [gammas.type.field(i).name for i in range(gammas.type.num_fields)]
-    levels = {n: pc.fill_null(gammas.field(n), -1).to_numpy(zero_copy_only=False
-                                                             ).astype(np.int64) for n in names}
-    code = np.zeros(len(evidence), dtype=np.int64)
-    for n in names:  # one integer per combination of levels (each level in -1..62)
-        code = code * 64 + levels[n] + 1
-    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    known = [gamma_facts({n: int(levels[n][at]) for n in names}) for at in first]
+    weights = evidence.field("match_weights")
+    levels, combinations, inverse = level_combinations(evidence.field("gamma"))
+    known = [gamma_facts(gamma) for gamma in combinations]
 
     def weight(name: str, missing: float) -> np.ndarray:
         if weights.type.get_field_index(name) < 0:
@@ -677,7 +688,7 @@ def _struct_facts(evidence: pa.StructArray
     heaped = ((dob == DOB_EXACT_LEVEL)
               & (weight("dob", HEAPED_DOB_WEIGHT) < HEAPED_DOB_WEIGHT)).tolist()
     facts = [{**known[k], "dob_heaped": h, "name_weight": w}
-             for k, h, w in zip(inverse.reshape(-1).tolist(), heaped, name_weight, strict=True)]
+             for k, h, w in zip(inverse.tolist(), heaped, name_weight, strict=True)]
     evidences = [e or {} for e in struct_rows(evidence)]
     return facts, evidences
 
@@ -712,19 +723,8 @@ def needed_rows(table: pa.Table, keep_from: float) -> np.ndarray | None:
     evidence = table.column("evidence")
     if not pa.types.is_struct(evidence.type):
         return None
-    gammas = evidence.combine_chunks().field("gamma")
-    names = [gammas.type.field(i).name for i in range(gammas.type.num_fields)]
-    levels = np.stack([pc.fill_null(gammas.field(n), -1).to_numpy(zero_copy_only=False)
-                       .astype(np.int64) + 1 for n in names]) if names else \
-        np.zeros((0, table.num_rows), dtype=np.int64)
-    code = np.zeros(table.num_rows, dtype=np.int64)
-    for row in levels:  # one integer per combination of levels (each level in -1..62)
-        code = code * 64 + row
-    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    ranked_by_combination = np.array([
-        _ranked(dict(zip(names, (int(v) - 1 for v in levels[:, at]), strict=True)))
-        for at in first], dtype=bool)
-    ranked = ranked_by_combination[inverse.reshape(-1)]
+    _, combinations, inverse = level_combinations(evidence.combine_chunks().field("gamma"))
+    ranked = np.array([_ranked(gamma) for gamma in combinations], dtype=bool)[inverse]
     # group ids by hashing (their order does not matter), TINs ranked in their string order
     group = pc.dictionary_encode(table.column("request_id").combine_chunks()
                                  ).indices.to_numpy(zero_copy_only=False)

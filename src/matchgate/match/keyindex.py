@@ -215,7 +215,7 @@ def canonical_positions(rows: pa.Table, latest: np.ndarray) -> np.ndarray:
         both_null = pc.and_(pc.is_null(a), pc.is_null(b))
         same &= np.asarray(pc.or_(equal, both_null))
     target[mine[~same]] = mine[~same]
-    return target.astype(np.int64)
+    return target
 
 
 def index_current(directory: Path, model: dict[str, Any]) -> bool:
