@@ -201,7 +201,12 @@ def test_kept_candidates_decide_and_record_as_all_of_them(
             weight = row["match_weight"] + (0.6 * (k - 12) if k > 12 else -0.4 * k)
             if k > 12:
                 evidence["gamma"].update(first_name=0, dob=0, tin=-1)
-            rivals.append({**row, "tin": f"X{k}{row['tin']}", "match_weight": weight,
+            # the closest rival lives elsewhere and was born another day: it alone would not
+            # stop the decision, the weaker namesakes behind it do (kept only because they are
+            # plausible: they are neither the best two nor among the first CONSIDERED)
+            other = {"household_key": f"elsewhere-{row['household_key']}",
+                     "std_dob": "1900-01-01"} if k == 1 else {}
+            rivals.append({**row, **other, "tin": f"X{k}{row['tin']}", "match_weight": weight,
                            "match_probability": 1 / (1 + 2 ** -weight),
                            "evidence": json.dumps(evidence)})
     found = pa.concat_tables([found, pa.Table.from_pylist(rivals, schema=found.schema)])
