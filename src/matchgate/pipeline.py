@@ -262,15 +262,22 @@ class BatchRun:
         problems = check_request(row.fields, self.manifest, self.agreement, today=self.today)
         return problems[0] if problems else None
 
-    def _standardize(self, rows: Sequence[RequestRow]) -> pa.Table:
-        """request_id and the STD_COLUMNS of each row: taken from the screening, which
-        standardized every request without a problem beside the gate's checks (one parse of
-        each address), or standardized here for a row it did not."""
+    def _standardized_at(self, rows: Sequence[RequestRow]) -> pa.Array | None:
+        """Where each row's standardized columns are in the screening's table (worked out once
+        for the whole batch: a hash of every request_id per chunk cost more than the lookup);
+        None when the screening did not standardize every one of them."""
+        if self._standardized is None:
+            return None
         ids = pa.array([r.request_id for r in rows], type=pa.string())
-        if self._standardized is not None:
-            at = pc.index_in(ids, value_set=self._standardized.column("request_id"))
-            if at.null_count == 0:
-                return self._standardized.take(at)
+        at = pc.index_in(ids, value_set=self._standardized.column("request_id"))
+        return at if at.null_count == 0 else None
+
+    def _standardize(self, rows: Sequence[RequestRow], at: pa.Array | None) -> pa.Table:
+        """request_id and the STD_COLUMNS of each row: taken from the screening (at `at`), which
+        standardized every request without a problem beside the gate's checks (one parse of
+        each address), or standardized here when it did not."""
+        if self._standardized is not None and at is not None:
+            return self._standardized.take(at)
         return standardize_requests(rows)
 
     def _decide(self, table: pa.Table, candidates: dict[str, list[Candidate]]
@@ -280,12 +287,13 @@ class BatchRun:
         return [decide(request, candidates.get(request.request_id, []), thresholds)
                 for request in (RequestFacts(**rec) for rec in facts.to_pylist())]
 
-    def _find(self, finder: Finder, rows: Sequence[RequestRow]) -> Future[Found]:
+    def _find(self, finder: Finder, rows: Sequence[RequestRow], at: pa.Array | None
+              ) -> Future[Found]:
         """Standardize one chunk and start finding its candidates beside this process's work
         (no state is written there: it runs while the previous chunk is decided and
         recorded)."""
         with self._timed("standardize"):
-            table = self._standardize(rows)
+            table = self._standardize(rows, at)
         self.space.check()
         return finder.submit(found_for_chunk, table,
                              thresholds_of(self.agreement).review_probability)
@@ -441,7 +449,10 @@ class BatchRun:
             with collector.paused():
                 self._record_rejections(todo, rejected)
         ahead = [r for r in todo if r.request_id not in rejected]
-        chunks = [ahead[i:i + self.chunk_size] for i in range(0, len(ahead), self.chunk_size)]
+        size = self.chunk_size
+        chunks = [ahead[i:i + size] for i in range(0, len(ahead), size)]
+        at = self._standardized_at(ahead)
+        places = [None if at is None else at[i:i + size] for i in range(0, len(ahead), size)]
         # The next chunk's candidates are found (in a child process, or in a thread for an
         # engine that cannot be opened in one: DuckDB and Spark release the interpreter lock)
         # while this one is decided and recorded. Recording stays in order, one chunk at a time,
@@ -450,11 +461,12 @@ class BatchRun:
         # 10M x 1.28M.)
         with self.reporter.stage("match", total=len(ahead)) as st, \
                 Finder(self.engine, in_process=len(chunks) >= OFFLOAD_FROM_CHUNKS) as finder:
-            pending = self._find(finder, chunks[0]) if chunks else None
+            pending = self._find(finder, chunks[0], places[0]) if chunks else None
             for n, chunk in enumerate(chunks):
                 assert pending is not None
                 found = finder.result(pending)
-                pending = self._find(finder, chunks[n + 1]) if n + 1 < len(chunks) else None
+                pending = (self._find(finder, chunks[n + 1], places[n + 1])
+                           if n + 1 < len(chunks) else None)
                 self._chunk(found)
                 st.advance(len(chunk))
 
