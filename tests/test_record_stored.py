@@ -1,7 +1,8 @@
 """What the record stage stores, value for value: a few requests received, one rejected, three
 decided (one disclosure of an address, one of the code alone, one no match), read back from
 SQLite as stored. The expected rows were taken from the record path before its bulk work was
-made faster: a change to any stored decision, audit event or accounting record fails here."""
+made faster: a change to any stored decision, audit event or accounting record fails here. (The
+JSON columns became compact text, orjson's, in December 2026: the documents are the same.)"""
 # ruff: noqa: E501  (the stored JSON documents are pinned verbatim, one string each)
 
 from __future__ import annotations
@@ -99,34 +100,33 @@ def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BatchRun:
 
 EXPECTED_DECISIONS: list[tuple[Any, ...]] = [
     ('<batch>', 'R1', 'VERIFIED', 'match_single', '900000001', 0.999, 0.42, '{}',
-     '{"match_weights": {"first_name": 3.25, "last_name": 7.5, "dob": 6.0, "address": '
-     '0.30000000000000004}, "gamma": {"first_name": 4, "last_name": 3, "dob": 2, "address": 1, '
-     '"tin": -1}, "candidates": [{"tin": "900000001", "match_probability": 0.999, '
-     '"match_weight": 19.25, "match_weights": {"first_name": 3.25, "last_name": 7.5, "dob": 6.0, '
-     '"address": 0.30000000000000004}, "gamma": {"first_name": 4, "last_name": 3, "dob": 2, '
-     '"address": 1, "tin": -1}}, {"tin": "900000002", "match_probability": 0.42, "match_weight": '
-     '3.5, "match_weights": {"first_name": 3.25, "last_name": 7.5, "dob": 6.0, "address": '
-     '0.30000000000000004}, "gamma": {"first_name": 4, "last_name": 3, "dob": 2, "address": 1, '
-     '"tin": -1}}]}',
+     '{"match_weights":{"first_name":3.25,"last_name":7.5,"dob":6.0,'
+     '"address":0.30000000000000004},"gamma":{"first_name":4,"last_name":3,"dob":2,'
+     '"address":1,"tin":-1},"candidates":[{"tin":"900000001","match_probability":0.999,'
+     '"match_weight":19.25,"match_weights":{"first_name":3.25,"last_name":7.5,"dob":6.0,'
+     '"address":0.30000000000000004},"gamma":{"first_name":4,"last_name":3,"dob":2,'
+     '"address":1,"tin":-1}},{"tin":"900000002","match_probability":0.42,"match_weight":3.5,'
+     '"match_weights":{"first_name":3.25,"last_name":7.5,"dob":6.0,'
+     '"address":0.30000000000000004},"gamma":{"first_name":4,"last_name":3,"dob":2,'
+     '"address":1,"tin":-1}}]}',
      '<agreement version>', 'M-test', 'matchgate'),
     ('<batch>', 'R2', 'ADDRESS_DIFFERS', 'match_address_differs', '900000003', 0.98, None,
-     '{"street": "1 Elm St", "unit": null, "city": "Troy", "state": "NY", "zip": "12180"}',
-     '{"match_weights": {"first_name": 3.25, "last_name": 7.5, "dob": 6.0, "address": '
-     '0.30000000000000004}, "gamma": {"first_name": 4, "last_name": 3, "dob": 2, "address": 1, '
-     '"tin": -1}, "candidates": [{"tin": "900000003", "match_probability": 0.98, "match_weight": '
-     '15.0, "match_weights": {"first_name": 3.25, "last_name": 7.5, "dob": 6.0, "address": '
-     '0.30000000000000004}, "gamma": {"first_name": 4, "last_name": 3, "dob": 2, "address": 1, '
-     '"tin": -1}}]}',
+     '{"street":"1 Elm St","unit":null,"city":"Troy","state":"NY","zip":"12180"}',
+     '{"match_weights":{"first_name":3.25,"last_name":7.5,"dob":6.0,'
+     '"address":0.30000000000000004},"gamma":{"first_name":4,"last_name":3,"dob":2,'
+     '"address":1,"tin":-1},"candidates":[{"tin":"900000003","match_probability":0.98,'
+     '"match_weight":15.0,"match_weights":{"first_name":3.25,"last_name":7.5,"dob":6.0,'
+     '"address":0.30000000000000004},"gamma":{"first_name":4,"last_name":3,"dob":2,'
+     '"address":1,"tin":-1}}]}',
      '<agreement version>', 'M-test', 'matchgate'),
     ('<batch>', 'R3', 'NO_MATCH', 'below_threshold', None, None, None, '{}',
-     '{"candidates": [{"tin": "900000002", "match_probability": 0.42, "match_weight": 3.5, '
-     '"match_weights": {"first_name": 3.25, "last_name": 7.5, "dob": 6.0, "address": '
-     '0.30000000000000004}, "gamma": {"first_name": 4, "last_name": 3, "dob": 2, "address": 1, '
-     '"tin": -1}}]}',
+     '{"candidates":[{"tin":"900000002","match_probability":0.42,"match_weight":3.5,'
+     '"match_weights":{"first_name":3.25,"last_name":7.5,"dob":6.0,'
+     '"address":0.30000000000000004},"gamma":{"first_name":4,"last_name":3,"dob":2,'
+     '"address":1,"tin":-1}}]}',
      '<agreement version>', 'M-test', 'matchgate'),
     ('<batch>', 'R4', 'REJECTED_INSUFFICIENT', 'missing_tax_periods', None, None, None, '{}',
-     '{"detail": "the taxable period(s) are missing (6103(i)(2)(B)(ii)) (field '
-     '\'tax_periods\')"}',
+     '{"detail":"the taxable period(s) are missing (6103(i)(2)(B)(ii)) (field \'tax_periods\')"}',
      '<agreement version>', 'M-test', 'matchgate'),
 ]
 

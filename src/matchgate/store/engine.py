@@ -8,10 +8,12 @@ writer works; a busy timeout makes writers wait for each other rather than fail.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
@@ -46,6 +48,21 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
+#: orjson writes what json.dumps accepts; anything else (a date, a dataclass, a number too large
+#: for 64 bits) is passed through to json.dumps, which writes it or raises as before
+_ORJSON_OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_DATACLASS)
+
+
+def json_text(value: Any) -> str:
+    """The stored text of a JSON column: compact JSON, UTF-8 as it is (orjson, several times
+    faster than json.dumps for a decision's evidence: a batch writes a million of them)."""
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode("utf-8")
+    except TypeError:
+        return json.dumps(value)
+
+
 class _NoRows(logging.Filter):
     """Drops SQLAlchemy's DEBUG records (the result rows) whatever level its loggers are set to."""
 
@@ -67,14 +84,15 @@ def make_engine(url: URL) -> Engine:
         if url.get_driver_name() in ("", "psycopg2"):
             url = url.set(drivername="postgresql+psycopg")
         return create_engine(url, pool_pre_ping=True, hide_parameters=True,
-                             logging_name=LOGGING_NAME)
+                             logging_name=LOGGING_NAME, json_serializer=json_text)
     raise StoreError(f"unsupported database {backend!r} in {url.render_as_string()}",
                      hint="matchgate's operational store runs on SQLite or PostgreSQL")
 
 
 def _sqlite_engine(url: URL) -> Engine:
     kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-                              "hide_parameters": True, "logging_name": LOGGING_NAME}
+                              "hide_parameters": True, "logging_name": LOGGING_NAME,
+                              "json_serializer": json_text}
     if sqlite_path(url) is None:
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     engine = create_engine(url, **kwargs)
