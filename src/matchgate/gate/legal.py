@@ -97,8 +97,13 @@ def _names(fields: Fields, basis: LegalBasis) -> list[Rejection]:
     return out
 
 
+@lru_cache(maxsize=64)
+def _citation_keys(authorities: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(citation_key(a) for a in authorities)
+
+
 def _statutory_authority(value: str, basis: LegalBasis) -> str | None:
-    allowed = {citation_key(a) for a in basis.allowed_statutory_authorities}
+    allowed = _citation_keys(tuple(basis.allowed_statutory_authorities))
     if allowed and citation_key(value) not in allowed:
         return f"'{value}' (allowed: {'; '.join(basis.allowed_statutory_authorities)})"
     return None
