@@ -56,6 +56,27 @@ def test_the_indexed_engine_finds_what_splink_finds(batch, cap: int, narrow_from
                                                             "evidence")}
 
 
+def test_a_bulk_chunk_gets_its_evidence_as_a_struct_of_the_same_values(
+        batch, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past FEW_ROWS (a bulk chunk) the evidence comes as a struct, not JSON text: the same
+    weights and levels, value for value, and every other column unchanged."""
+    from matchgate.match import indexed as indexed_module
+
+    store, table = batch
+    engine = IndexedMatchEngine(store)
+    as_text = engine.find_candidates(table)
+    assert pa.types.is_string(as_text.schema.field("evidence").type)
+    monkeypatch.setattr(indexed_module, "FEW_ROWS", 0)
+    as_struct = engine.find_candidates(table)
+    assert pa.types.is_struct(as_struct.schema.field("evidence").type)
+    text, struct = _rows(as_text), _rows(as_struct)
+    assert len(text) > 150 and text.keys() == struct.keys()
+    for key, row in text.items():
+        assert struct[key]["evidence"] == json.loads(row["evidence"]), key
+        assert {k: v for k, v in struct[key].items() if k != "evidence"} == \
+            {k: v for k, v in row.items() if k != "evidence"}, key
+
+
 def test_a_low_cap_leaves_pairs_out(batch) -> None:
     store, table = batch
     from matchgate.match.inputs import requests_input

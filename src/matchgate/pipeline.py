@@ -543,7 +543,8 @@ def with_parsed_evidence(candidates: pa.Table) -> pa.Table:
     """The engine's candidates with the evidence column (JSON text, the same keys on every
     row) parsed into a struct by DuckDB: a hundred thousand json.loads calls fewer per chunk.
     Below PARSE_IN_DUCKDB_FROM rows (a single request's few candidates) opening DuckDB costs
-    more than it saves: the text is left for candidate_from_row's json.loads (the same values)."""
+    more than it saves: the text is left for candidate_from_row's json.loads (the same values).
+    Evidence that is a struct already (the indexed engine's bulk chunks) is left as it is."""
     if candidates.num_rows < PARSE_IN_DUCKDB_FROM or \
             pa.types.is_struct(candidates.column("evidence").type) or \
             not candidates.column("evidence").is_valid()[0].as_py():

@@ -41,7 +41,14 @@ FIRM_FIRST_NAME_LEVELS = frozenset({4, 5, 6, 7})
 FIRM_LAST_NAME_LEVELS = frozenset({2, 3, 4})
 
 
-def _evidence_sql(comparisons: list[str]) -> str:
+def _evidence_sql(comparisons: list[str], as_struct: bool = False) -> str:
+    """The evidence of a candidate: JSON text, or (as_struct, DuckDB) the same values as a
+    struct of match_weights (DOUBLE) and gamma (INTEGER), which with_parsed_evidence would
+    otherwise parse the text into (a bulk chunk's hundreds of thousands of candidates)."""
+    if as_struct:
+        weights = ", ".join(f"'{c}': round(b.mw_{c}, 4)::DOUBLE" for c in comparisons)
+        gammas = ", ".join(f"'{c}': b.gamma_{c}::INTEGER" for c in comparisons)
+        return f"{{'match_weights': {{{weights}}}, 'gamma': {{{gammas}}}}}"
     weights = ", ".join(f"'{c}', round(b.mw_{c}, 4)" for c in comparisons)
     gammas = ", ".join(f"'{c}', b.gamma_{c}" for c in comparisons)
     return (f"CAST(json_object('match_weights', json_object({weights}), "
@@ -56,11 +63,13 @@ def _weight_sql(comparison: str, with_tf: bool) -> str:
 def candidates_sql(predictions: str, requests: str, comparisons: list[str],
                    tf_comparisons: frozenset[str] = frozenset(),
                    history: str = f"{STORE_ALIAS}.master_history",
-                   taxpayers: str = f"{STORE_ALIAS}.taxpayers") -> str:
+                   taxpayers: str = f"{STORE_ALIAS}.taxpayers",
+                   evidence_struct: bool = False) -> str:
     """SQL over the predictions table and the registered requests (unique_id + std_*).
 
     The evidence holds, per comparison, its match weight (term-frequency adjustment included)
-    and its gamma level for the best history row. `history`: a table with the master rows'
+    and its gamma level for the best history row: JSON text, or a struct with
+    `evidence_struct` (DuckDB only). `history`: a table with the master rows'
     row_id, tin and tax_year (the store's master history, or the part of it the requests
     reach); `taxpayers`: the taxpayers table (or the part of it the candidates name)."""
     side = f"source_dataset_l = '{MASTER_DATASET}'"
@@ -81,7 +90,7 @@ WITH pairs AS (
                                ORDER BY match_weight DESC, tax_year DESC) = 1
 )
 SELECT b.request_id, b.tin, t.tin_type, b.match_probability, b.match_weight,
-       {_evidence_sql(comparisons)} AS evidence,
+       {_evidence_sql(comparisons, evidence_struct)} AS evidence,
        t.last_street, t.last_unit, t.last_city, t.last_state, t.last_zip,
        t.std_first, t.std_first_canon, t.std_last, t.std_suffix, t.std_dob,
        concat_ws(' ', t.std_house, t.std_street_name, t.std_unit, t.std_zip5) AS household_key,

@@ -251,7 +251,7 @@ class IndexedMatchEngine:
             con.register("predictions", scored)
             tins = pc.unique(scored.column("tin")).to_numpy(zero_copy_only=False)
             con.register("candidate_taxpayers", self.index.taxpayer_rows(tins))
-            result = _arrow(con, self._candidates_sql, few)
+            result = _arrow(con, self._candidates_sql(not few), few)
         finally:
             con.close()
         return result.select(list(CANDIDATE_COLUMNS))
@@ -264,11 +264,13 @@ class IndexedMatchEngine:
                                threshold_probability,
                                keep=("source_dataset_l", "unique_id_l", "unique_id_r", "tin"))
 
-    @functools.cached_property
-    def _candidates_sql(self) -> str:
+    @functools.cache  # noqa: B019 (one engine per store and model, kept while it serves)
+    def _candidates_sql(self, evidence_struct: bool) -> str:
+        """The candidate query; a bulk chunk's evidence comes as a struct (no JSON text to
+        write and parse again), a single request's as the JSON text other engines give."""
         return candidates_sql("predictions", "request_rows", self.comparisons,
                               self.tf_comparisons, history="master_rows",
-                              taxpayers="candidate_taxpayers")
+                              taxpayers="candidate_taxpayers", evidence_struct=evidence_struct)
 
     def _pairs_sql(self, flags: list[str]) -> str:
         """The pairs with both sides' model columns (_l master, _r request), the rare flags and
