@@ -237,3 +237,27 @@ def test_struct_rows_read_nested_structs_and_nulls_as_to_pylist() -> None:
     assert struct_rows(array) == array.to_pylist()
     assert struct_rows(array.slice(1, 3)) == array.slice(1, 3).to_pylist()
     assert struct_rows(array.slice(0, 0)) == []
+
+
+def test_candidates_with_the_same_levels_share_their_gamma_only_when_none_is_null() -> None:
+    """_evidences: one gamma dict per combination of levels, equal to what struct_rows reads;
+    a null level (or anything beside the weights and levels) takes struct_rows itself."""
+    from matchgate.pipeline import _evidences, level_combinations, struct_rows
+
+    def read(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+        evidence = pa.array(rows)
+        _, combinations, inverse = level_combinations(evidence.field("gamma"))
+        return _evidences(evidence, combinations, inverse.tolist()), struct_rows(evidence)
+
+    rows = [{"match_weights": {"a": 1.5, "b": -2.0}, "gamma": {"a": 3, "b": 0}},
+            {"match_weights": {"a": 0.25, "b": None}, "gamma": {"a": 3, "b": 0}},
+            {"match_weights": {"a": 1.5, "b": -2.0}, "gamma": {"a": 1, "b": -1}}]
+    shared, expected = read(rows)
+    assert shared == expected
+    assert shared[0]["gamma"] is shared[1]["gamma"]  # the same levels: one dict
+    assert shared[0]["gamma"] is not shared[2]["gamma"]
+    rows[2]["gamma"]["b"] = None  # a null level is not -1: read as it is
+    with_null, expected = read(rows)
+    assert with_null == expected and with_null[2]["gamma"]["b"] is None
+    extra = [{**r, "note": "x"} for r in rows[:2]]
+    assert read(extra)[0] == read(extra)[1]

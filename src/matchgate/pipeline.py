@@ -7,6 +7,7 @@ run again resumes where it stopped and never answers a request twice.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 import json
@@ -628,14 +629,28 @@ def candidates_by_request(found: pa.Table, *, keep_from: float | None = None
     for i, (known, tin, probability, weight, last_known) in enumerate(zip(
             facts, cols["tin"], cols["match_probability"], cols["match_weight"],
             cols["address_is_last_known"], strict=True)):
-        by_request[cols["request_id"][i]].append(Candidate(
-            tin=tin, match_probability=float(probability), match_weight=float(weight),
-            address_is_last_known=bool(last_known),
-            std_first_canon=cols["std_first_canon"][i], std_last=cols["std_last"][i],
-            std_suffix=cols["std_suffix"][i], std_dob=cols["std_dob"][i],
-            household_key=cols["household_key"][i], evidence=evidences[i],
-            last_address=addresses[i], **known))
+        by_request[cols["request_id"][i]].append(_candidate({
+            "tin": tin, "match_probability": float(probability), "match_weight": float(weight),
+            "address_is_last_known": bool(last_known),
+            "std_first_canon": cols["std_first_canon"][i], "std_last": cols["std_last"][i],
+            "std_suffix": cols["std_suffix"][i], "std_dob": cols["std_dob"][i],
+            "household_key": cols["household_key"][i], "evidence": evidences[i],
+            "last_address": addresses[i], **known}))
     return by_request
+
+
+_CANDIDATE_FIELDS = frozenset(f.name for f in dataclasses.fields(Candidate))
+
+
+def _candidate(values: dict[str, Any]) -> Candidate:
+    """Candidate(**values), every field given, without the frozen dataclass's __init__ (an
+    object.__setattr__ per field: most of the cost of a chunk's hundreds of thousands of
+    candidates). Values that are not exactly the fields take the constructor."""
+    if values.keys() != _CANDIDATE_FIELDS:
+        return Candidate(**values)
+    candidate = object.__new__(Candidate)
+    candidate.__dict__.update(values)
+    return candidate
 
 
 def struct_rows(array: pa.StructArray) -> list[dict[str, Any] | None]:
@@ -700,10 +715,25 @@ def _struct_facts(evidence: pa.StructArray
     dob = levels.get("dob", np.full(len(evidence), -1))
     heaped = ((dob == DOB_EXACT_LEVEL)
               & (weight("dob", HEAPED_DOB_WEIGHT) < HEAPED_DOB_WEIGHT)).tolist()
+    at = inverse.tolist()
     facts = [{**known[k], "dob_heaped": h, "name_weight": w}
-             for k, h, w in zip(inverse.tolist(), heaped, name_weight, strict=True)]
-    evidences = [e or {} for e in struct_rows(evidence)]
-    return facts, evidences
+             for k, h, w in zip(at, heaped, name_weight, strict=True)]
+    return facts, _evidences(evidence, combinations, at)
+
+
+def _evidences(evidence: pa.StructArray, combinations: list[dict[str, int]],
+               at: list[int]) -> list[dict[str, Any]]:
+    """Each candidate's evidence as a dict (struct_rows). When it is the weights and the levels
+    alone, none of them null, the candidates with the same levels share one gamma dict, made
+    once per combination (evidence is read, never changed)."""
+    gammas = evidence.field("gamma")
+    names = {evidence.type.field(i).name for i in range(evidence.type.num_fields)}
+    if names != {"match_weights", "gamma"} or evidence.null_count or gammas.null_count or any(
+            gammas.field(i).null_count for i in range(gammas.type.num_fields)):
+        return [e or {} for e in struct_rows(evidence)]
+    weights = struct_rows(evidence.field("match_weights"))
+    return [{"match_weights": w, "gamma": combinations[k]}
+            for w, k in zip(weights, at, strict=True)]
 
 
 CONSIDERED = 5  # candidates kept in a decision's evidence (considered_evidence)
