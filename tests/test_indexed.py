@@ -242,3 +242,27 @@ def test_alike_rows_are_grouped_by_taxpayer_and_columns_latest_first() -> None:
                     "std_street_name) VALUES (?, ?, ?, ?, ?)", rows)
     # positions in row_id order: 10->0 ... 15->5
     assert _latest_alike(con).tolist() == [1, 1, 2, 3, 1, 5]
+
+
+def test_key_ranges_looked_up_in_sorted_order_are_those_of_a_plain_search() -> None:
+    """RuleKeys.ranges sorts many looked-up hashes before searching: the same [lo, hi) per
+    hash, in the order asked, for hashes present (once or many times), absent, repeated, and
+    at the ends of the uint64 range."""
+    from matchgate.match.keyindex import SORTED_LOOKUP_FROM, RuleKeys
+
+    rng = np.random.default_rng(5)
+    stored = np.sort(np.concatenate([
+        rng.integers(0, 2**64 - 1, size=5000, dtype=np.uint64),
+        np.repeat(np.uint64(12345), 40), np.array([0, 2**64 - 1], dtype=np.uint64)]))
+    rule = RuleKeys(("std_last",), stored, np.arange(len(stored), dtype=np.int64))
+    wanted = np.concatenate([rng.choice(stored, 300), rng.integers(0, 2**64 - 1, size=300,
+                                                                    dtype=np.uint64),
+                             np.array([12345, 12345, 0, 2**64 - 1], dtype=np.uint64)])
+    rng.shuffle(wanted)
+    assert len(wanted) >= SORTED_LOOKUP_FROM
+    lo, hi = rule.ranges(wanted)
+    assert np.array_equal(lo, np.searchsorted(stored, wanted, side="left"))
+    assert np.array_equal(hi, np.searchsorted(stored, wanted, side="right"))
+    assert (hi - lo)[wanted == 12345].tolist() == [40] * int((wanted == 12345).sum())
+    one_lo, one_hi = rule.ranges(wanted[:1])
+    assert (one_lo[0], one_hi[0]) == (lo[0], hi[0])

@@ -282,6 +282,10 @@ class BlockFile:
         return taken
 
 
+#: from this many looked-up hashes on, RuleKeys.ranges sorts them first
+SORTED_LOOKUP_FROM = 64
+
+
 @dataclass
 class RuleKeys:
     """One blocking rule's sorted key hashes and the row position of each (memory-mapped)."""
@@ -291,9 +295,18 @@ class RuleKeys:
     positions: np.ndarray  # int64
 
     def ranges(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per looked-up hash, the [lo, hi) range of the rows holding it."""
-        return (np.searchsorted(self.hashes, hashes, side="left"),
-                np.searchsorted(self.hashes, hashes, side="right"))
+        """Per looked-up hash, the [lo, hi) range of the rows holding it. Many hashes are looked
+        up in sorted order (numpy then narrows each search by the one before: a chunk's
+        lookups into tens of millions of keys take a third of the time), one as it is."""
+        if len(hashes) < SORTED_LOOKUP_FROM:
+            return (np.searchsorted(self.hashes, hashes, side="left"),
+                    np.searchsorted(self.hashes, hashes, side="right"))
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        lo, hi = np.empty(len(hashes), dtype=np.int64), np.empty(len(hashes), dtype=np.int64)
+        lo[order] = np.searchsorted(self.hashes, ordered, side="left")
+        hi[order] = np.searchsorted(self.hashes, ordered, side="right")
+        return lo, hi
 
 
 class KeyIndex:
