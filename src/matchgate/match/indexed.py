@@ -265,12 +265,14 @@ class IndexedMatchEngine:
                                keep=("source_dataset_l", "unique_id_l", "unique_id_r", "tin"))
 
     @functools.cache  # noqa: B019 (one engine per store and model, kept while it serves)
-    def _candidates_sql(self, evidence_struct: bool) -> str:
+    def _candidates_sql(self, bulk: bool) -> str:
         """The candidate query; a bulk chunk's evidence comes as a struct (no JSON text to
-        write and parse again), a single request's as the JSON text other engines give."""
+        write and parse again) and its rows in no particular order, a single request's as the
+        JSON text other engines give, best first."""
         return candidates_sql("predictions", "request_rows", self.comparisons,
                               self.tf_comparisons, history="master_rows",
-                              taxpayers="candidate_taxpayers", evidence_struct=evidence_struct)
+                              taxpayers="candidate_taxpayers", evidence_struct=bulk,
+                              ordered=not bulk)
 
     def _pairs_sql(self, flags: list[str]) -> str:
         """The pairs with both sides' model columns (_l master, _r request), the rare flags and
