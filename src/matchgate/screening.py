@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from matchgate import collector
 from matchgate.agreement import Agreement
 from matchgate.columns import REQUEST_COLUMNS, STD_COLUMNS
 from matchgate.gate import Rejection, check_request, dedupe_key
@@ -59,6 +60,13 @@ def screen_part(ids: Sequence[str], fields: Sequence[Fields], check: Sequence[bo
     """(duplicate key, first problem or None) per request, and the standardized columns of the
     checked requests without a problem; a request whose `check` is False is not checked (it is
     rejected already)."""
+    with collector.paused():  # a part's objects are freed when it returns
+        return _screen_part(ids, fields, check, manifest, agreement, today)
+
+
+def _screen_part(ids: Sequence[str], fields: Sequence[Fields], check: Sequence[bool],
+                 manifest: Manifest, agreement: Agreement, today: date
+                 ) -> tuple[list[Screened], pa.Table]:
     out: list[Screened] = []
     for values, wanted in zip(fields, check, strict=True):
         key = dedupe_key(values)
