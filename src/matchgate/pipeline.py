@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import hashlib
+import heapq
 import json
 import threading
 import time
@@ -514,11 +515,13 @@ def considered_evidence(candidates: Sequence[Candidate], limit: int = 5
                         ) -> list[dict[str, Any]]:
     """The candidates a decision considered, best first (at most `limit`), each with its TIN,
     scores and per-comparison match weights and gamma levels (for the review page)."""
-    ranked = sorted(candidates, key=lambda c: (-c.match_probability, -c.match_weight, c.tin))
+    ranked = heapq.nsmallest(limit, candidates,
+                             key=lambda c: (-c.match_probability, -c.match_weight, c.tin))
+    # the candidates' own dicts, not copies: evidence is read and stored, never changed
     return [{"tin": c.tin, "match_probability": c.match_probability,
              "match_weight": c.match_weight,
-             "match_weights": dict(c.evidence.get("match_weights", {})),
-             "gamma": dict(c.evidence.get("gamma", {}))} for c in ranked[:limit]]
+             "match_weights": c.evidence.get("match_weights", {}),
+             "gamma": c.evidence.get("gamma", {})} for c in ranked]
 
 
 PARSE_IN_DUCKDB_FROM = 1000
