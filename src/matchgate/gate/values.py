@@ -128,7 +128,6 @@ def tax_periods_problem(text: str, *, today: date) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-@lru_cache(maxsize=4096)
 def citation_key(text: str) -> str:
     """A statutory citation reduced for comparison: "8 USC § 1253(a)(1)" and
     "8 U.S.C. 1253(a)(1)" give the same key."""
