@@ -2,12 +2,12 @@
 opened there, in a thread otherwise.
 
 A batch finds the candidates of its next chunk (DuckDB, numpy, Arrow) while the previous chunk
-is decided and recorded (Python, the store). In a thread of the same process the
-two contend for the interpreter lock: at 10 million taxpayers and 1.28 million requests the
-process used 1.1 of the machine's 2 cores. An engine that says how to open it again (`reopen`,
-a picklable recipe: the indexed engine, whose index is memory-mapped, so a child shares its
-pages) is opened once in a child process, which then finds every chunk; an engine
-without one (Splink's, on DuckDB or Spark) keeps to a thread.
+is decided and recorded (Python, the store). In a thread of the same process the two contend
+for the interpreter lock: at 10 million taxpayers and 1.28 million requests the process used
+1.1 of the machine's 2 cores. An engine that says how to open it again (`reopen`, a picklable
+recipe: the indexed engine, whose index is memory-mapped, so a child shares its pages) is
+opened once in a child process, which then finds every chunk; an engine without one (Splink's,
+on DuckDB or Spark) keeps to a thread.
 
 The child writes nothing: it returns each chunk's candidates, and the batch records them. A
 child whose parent is gone stops (it never outlives a killed batch).
