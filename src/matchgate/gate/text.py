@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -46,12 +48,15 @@ STRUCTURE_WORDS = frozenset({
 })
 
 
-def tokens(value: str | None) -> list[str]:
-    """Upper-case ASCII alphanumeric tokens; apostrophes vanish ("Don't" -> DONT)."""
+@lru_cache(maxsize=1 << 16)
+def tokens(value: str | None) -> tuple[str, ...]:
+    """Upper-case ASCII alphanumeric tokens; apostrophes vanish ("Don't" -> DONT). Remembered:
+    the checks of one request read the same value's tokens several times, and names, cities and
+    states recur across a batch."""
     if not value:
-        return []
+        return ()
     text = _APOSTROPHES.sub("", unidecode(value).upper())
-    return [t for t in _NON_ALNUM.split(text) if t]
+    return tuple(t for t in _NON_ALNUM.split(text) if t)
 
 
 def is_junk_number(token: str) -> bool:
@@ -76,24 +81,26 @@ def is_not_applicable(value: str | None) -> bool:
     return bool(value) and bool(_NOT_APPLICABLE.search(unidecode(value or "").upper()))
 
 
-def has_strong_word(toks: list[str]) -> bool:
+@lru_cache(maxsize=1 << 16)
+def has_strong_word(toks: tuple[str, ...]) -> bool:
     joined = "".join(toks)
     return (any(t in STRONG_WORDS or is_repeated_letters(t) for t in toks)
             or joined in STRONG_WORDS)
 
 
-def informative(toks: list[str], *, structure: bool = False) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def _uninformative(token: str) -> bool:
+    return (token in WEAK_WORDS or token in STRONG_WORDS or is_junk_number(token)
+            or is_repeated_letters(token))
+
+
+def informative(toks: Sequence[str], *, structure: bool = False) -> list[str]:
     """The tokens that carry information; `structure` also drops lone street-line words."""
-    out = []
-    for t in toks:
-        if t in WEAK_WORDS or t in STRONG_WORDS or is_junk_number(t) or is_repeated_letters(t):
-            continue
-        if structure and t in STRUCTURE_WORDS:
-            continue
-        out.append(t)
-    return out
+    return [t for t in toks
+            if not _uninformative(t) and not (structure and t in STRUCTURE_WORDS)]
 
 
+@lru_cache(maxsize=1 << 16)
 def is_placeholder(value: str | None, *, structure: bool = False) -> bool:
     """True when the value is filler standing where information should be."""
     if value is None:
