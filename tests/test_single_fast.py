@@ -261,3 +261,29 @@ def test_candidates_with_the_same_levels_share_their_gamma_only_when_none_is_nul
     assert with_null == expected and with_null[2]["gamma"]["b"] is None
     extra = [{**r, "note": "x"} for r in rows[:2]]
     assert read(extra)[0] == read(extra)[1]
+
+
+def test_a_candidate_made_without_its_init_equals_one_made_by_it() -> None:
+    """_candidate skips the frozen dataclass's __init__ only when every field is given; the
+    candidate is the same object as Candidate(**values) builds, still frozen, and values that are
+    not exactly the fields go to the constructor (which fills defaults or refuses)."""
+    import dataclasses
+
+    from matchgate.decide import Candidate
+    from matchgate.pipeline import _CANDIDATE_FIELDS, _candidate
+
+    built = Candidate(tin="900000001", match_probability=0.97, match_weight=8.5,
+                      address_is_last_known=True, corroborated_by=frozenset({"dob"}),
+                      given_name_agrees=True, surname_agrees=True)
+    values = {f.name: getattr(built, f.name) for f in dataclasses.fields(Candidate)}
+    assert values.keys() == _CANDIDATE_FIELDS
+    fast = _candidate(values)
+    assert fast == built and type(fast) is Candidate and hash(fast) == hash(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.tin = "other"  # type: ignore[misc]
+    required = {"tin": "900000002", "match_probability": 0.5, "match_weight": 0.0,
+                "address_is_last_known": False}
+    defaults = _candidate(dict(required))  # some fields left out: the constructor fills them
+    assert defaults == Candidate(**required)
+    with pytest.raises(TypeError):
+        _candidate({**values, "not_a_field": 1})
