@@ -266,3 +266,20 @@ def test_key_ranges_looked_up_in_sorted_order_are_those_of_a_plain_search() -> N
     assert (hi - lo)[wanted == 12345].tolist() == [40] * int((wanted == 12345).sum())
     one_lo, one_hi = rule.ranges(wanted[:1])
     assert (one_lo[0], one_hi[0]) == (lo[0], hi[0])
+
+
+def test_a_pair_repeated_next_to_itself_is_dropped_and_no_other() -> None:
+    """Blocking drops a pair equal to the one before it (a taxpayer's alike rows, which share
+    one position); a repeat further on is left for the distinct of all pairs; the same
+    position for another request is another pair."""
+    from matchgate.match.indexed import _repeats_dropped
+
+    owner = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2], dtype=np.int64)
+    position = np.array([5, 5, 7, 5, 5, 5, 5, 7, 8], dtype=np.int64)
+    kept_owner, kept_position = _repeats_dropped(owner, position)
+    assert list(zip(kept_owner.tolist(), kept_position.tolist(), strict=True)) == \
+        [(0, 5), (0, 7), (0, 5), (1, 5), (2, 7), (2, 8)]
+    one = np.array([3], dtype=np.int64)
+    assert _repeats_dropped(one, one)[1].tolist() == [3]
+    none = np.array([], dtype=np.int64)
+    assert len(_repeats_dropped(none, none)[0]) == 0
