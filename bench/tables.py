@@ -85,6 +85,12 @@ def _load(figures: dict[str, Any]) -> str:
     return f"{avg['start'][0]:.1f}" if avg else "?"
 
 
+def _engine(run: dict[str, Any]) -> str:
+    """A note after the batch size for a run of another engine than the default (indexed)."""
+    engine = run.get("engine", "indexed")
+    return "" if engine == "indexed" else f" ({engine} engine)"
+
+
 def scale_table(data: dict[str, Any]) -> str:
     m = data["machine"]
     lines = [
@@ -105,7 +111,7 @@ def scale_table(data: dict[str, Any]) -> str:
                                                                key=lambda kv: -kv[1]))
         ratio = r.get("verify_ratio_to_splink")
         lines.append(
-            f"| {r['taxpayers']:,} / {ld['history_rows']:,} | {r['batch']:,} | "
+            f"| {r['taxpayers']:,} / {ld['history_rows']:,} | {r['batch']:,}{_engine(r)} | "
             f"{ld['seconds']:.0f} s ({ld['peak_rss_mib'] / 1024:.1f} GiB) | "
             f"{v['seconds']:.0f} s ({_peak(v)}) | {_load(v)} | "
             f"{stages} | {_baseline_cell(r.get('splink_baseline'))} | "

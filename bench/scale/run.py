@@ -43,6 +43,7 @@ from matchgate.match.blocking import BLOCK_KEY_CAP
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
 BASELINE_TIMEOUT = 1200.0
+DEFAULT_ENGINE = "indexed"
 
 
 def matchgate_command() -> list[str]:
@@ -156,7 +157,8 @@ def stage_seconds(home: Path) -> dict[str, float]:
     return dict(details.get("seconds", {}))
 
 
-def verify(work: Path, data: Path, store: Path, batch: int) -> tuple[dict[str, Any], Path]:
+def verify(work: Path, data: Path, store: Path, batch: int, engine: str = DEFAULT_ENGINE
+           ) -> tuple[dict[str, Any], Path]:
     requests = data / f"requests-{batch}.csv"
     if not requests.exists():
         head_csv(data / "requests.csv", requests, batch)
@@ -164,7 +166,8 @@ def verify(work: Path, data: Path, store: Path, batch: int) -> tuple[dict[str, A
     prepare_home(home)
     figures = measure([*matchgate_command(), "verify", str(requests), "-m",
                        str(data / "manifest.toml"), "-o", str(home / "responses.csv"),
-                       "--home", str(home)], env={"MATCHGATE_MATCH_STORE": str(store)})
+                       "--home", str(home)], env={"MATCHGATE_MATCH_STORE": str(store),
+                                                  "MATCHGATE_ENGINE": engine})
     figures["stages"] = stage_seconds(home)
     return figures, requests
 
@@ -194,11 +197,19 @@ def read_results(path: Path) -> dict[str, Any]:
     return {"runs": []}
 
 
+def engine_of(run: dict[str, Any]) -> str:
+    """The engine a run matched with (runs from before the --engine option: the default)."""
+    return str(run.get("engine", DEFAULT_ENGINE))
+
+
 def merge(results: dict[str, Any], run: dict[str, Any]) -> None:
-    key = (run["taxpayers"], run["batch"])
-    results["runs"] = [r for r in results["runs"] if (r["taxpayers"], r["batch"]) != key]
+    """The run replaces an earlier one of the same sizes and engine."""
+    def key(r: dict[str, Any]) -> tuple[int, int, str]:
+        return (r["taxpayers"], r["batch"], engine_of(r))
+
+    results["runs"] = [r for r in results["runs"] if key(r) != key(run)]
     results["runs"].append(run)
-    results["runs"].sort(key=lambda r: (r["taxpayers"], r["batch"]))
+    results["runs"].sort(key=lambda r: (*key(r)[:2], engine_of(r) != DEFAULT_ENGINE, key(r)[2]))
 
 
 def machine() -> dict[str, Any]:
@@ -213,6 +224,8 @@ def plot(results: dict[str, Any], out: Path) -> None:
 
     rows = []
     for r in results["runs"]:
+        if engine_of(r) != DEFAULT_ENGINE:  # the curve is the default engine's
+            continue
         rows.append({"taxpayers": r["taxpayers"], "series": f"verify {r['batch']:,} requests",
                      "seconds": r["verify"]["seconds"]})
     for size, load_figures in {r["taxpayers"]: r["load"] for r in results["runs"]}.items():
@@ -236,6 +249,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse-stores", action="store_true",
                         help="use a master store loaded by an earlier run in --work as it is "
                              "(its load figures are the earlier run's)")
+    parser.add_argument("--engine", choices=["indexed", "duckdb", "spark"],
+                        default=DEFAULT_ENGINE,
+                        help="the match engine verify uses (MATCHGATE_ENGINE); runs of another "
+                             "engine than the default are kept beside its runs, not plotted")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the plain Splink baseline")
     parser.add_argument("--baseline-timeout", type=float, default=BASELINE_TIMEOUT,
@@ -253,12 +270,13 @@ def main(argv: list[str] | None = None) -> None:
         data, gen = generate(args.work, taxpayers, max(args.batches))
         store, loaded = load(args.work, data, taxpayers, reuse=args.reuse_stores)
         for batch in args.batches:
-            figures, requests = verify(args.work, data, store, batch)
+            figures, requests = verify(args.work, data, store, batch, args.engine)
             timeout = args.baseline_timeout
             if args.baseline_until is not None:
                 timeout = max(60.0, min(timeout, args.baseline_until - time.time()))
             base = None if args.no_baseline else baseline(data, requests, timeout)
-            run = {"taxpayers": taxpayers, "batch": batch, "generate": gen, "load": loaded,
+            run = {"taxpayers": taxpayers, "batch": batch, "engine": args.engine,
+                   "generate": gen, "load": loaded,
                    "verify": figures, "block_key_cap": BLOCK_KEY_CAP,
                    "splink_baseline": base,
                    "verify_ratio_to_splink": ratio(figures, base)}
