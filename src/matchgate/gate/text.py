@@ -82,10 +82,13 @@ def is_not_applicable(value: str | None) -> bool:
 
 
 @lru_cache(maxsize=1 << 16)
+def _strong(token: str) -> bool:
+    return token in STRONG_WORDS or is_repeated_letters(token)
+
+
+@lru_cache(maxsize=1 << 16)
 def has_strong_word(toks: tuple[str, ...]) -> bool:
-    joined = "".join(toks)
-    return (any(t in STRONG_WORDS or is_repeated_letters(t) for t in toks)
-            or joined in STRONG_WORDS)
+    return any(map(_strong, toks)) or "".join(toks) in STRONG_WORDS
 
 
 @lru_cache(maxsize=1 << 16)
@@ -96,8 +99,9 @@ def _uninformative(token: str) -> bool:
 
 def informative(toks: Sequence[str], *, structure: bool = False) -> list[str]:
     """The tokens that carry information; `structure` also drops lone street-line words."""
-    return [t for t in toks
-            if not _uninformative(t) and not (structure and t in STRUCTURE_WORDS)]
+    if structure:
+        return [t for t in toks if not _uninformative(t) and t not in STRUCTURE_WORDS]
+    return list(itertools.filterfalse(_uninformative, toks))
 
 
 @lru_cache(maxsize=1 << 16)
