@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.scale.run import engine_of, merge  # noqa: E402
+from bench.scale.run import engine_of, master_file, merge, reusable  # noqa: E402
 from bench.tables import _engine  # noqa: E402
 
 
@@ -31,3 +31,25 @@ def test_a_run_replaces_only_the_run_of_its_sizes_and_engine() -> None:
         [(5, "indexed", 3.0), (5, "duckdb", 8.0), (7, "indexed", 2.0)]
     assert _engine(results["runs"][1]) == " (duckdb engine)"
     assert _engine(results["runs"][0]) == ""
+
+
+def test_a_store_is_reused_only_for_the_master_file_it_was_loaded_from(tmp_path: Path) -> None:
+    """Asking for more requests generates the population again (its TINs depend on the request
+    plan): a store loaded from the earlier file must be loaded again, not reused."""
+    import json
+    import os
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "master.parquet").write_bytes(b"first population")
+    kept = tmp_path / "master.duckdb.load.json"
+    assert reusable(kept, master_file(data)) is None  # never loaded
+    kept.write_text(json.dumps({"seconds": 12.5, "master_file": master_file(data)}))
+    assert reusable(kept, master_file(data)) == {"seconds": 12.5,
+                                                  "master_file": master_file(data)}
+    (data / "master.parquet").write_bytes(b"second population, generated again")
+    assert reusable(kept, master_file(data)) is None
+    kept.write_text(json.dumps({"seconds": 12.5}))  # from before the file was recorded
+    assert reusable(kept, master_file(data)) is None
+    os.utime(data / "master.parquet", ns=(1, 1))
+    assert master_file(data)["mtime_ns"] == 1

@@ -120,20 +120,41 @@ def generate(work: Path, taxpayers: int, requests: int) -> tuple[Path, dict[str,
     return data, figures
 
 
+def master_file(data: Path) -> dict[str, int]:
+    """The size and time of the generated master file: a store loaded from another file (the
+    population is generated again when a larger request file is asked for, and its TINs
+    depend on the request plan) is not reused."""
+    stat = (data / "master.parquet").stat()
+    return {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def reusable(kept: Path, source: dict[str, int]) -> dict[str, Any] | None:
+    """The figures of an earlier load (kept in `kept`) when it loaded the file `source`
+    describes, else None."""
+    if not kept.is_file():
+        return None
+    earlier = dict(json.loads(kept.read_text()))
+    return earlier if earlier.get("master_file") == source else None
+
+
 def load(work: Path, data: Path, taxpayers: int, *, reuse: bool = False
          ) -> tuple[Path, dict[str, Any]]:
-    """`matchgate master load` measured; with `reuse`, a store loaded by an earlier run (its
-    figures kept beside it, in <store>.load.json) is used as it is."""
+    """`matchgate master load` measured; with `reuse`, a store loaded by an earlier run from
+    the same master file (its figures kept beside it, in <store>.load.json) is used as it
+    is."""
     store = work / f"master-{taxpayers}.duckdb"
     kept = store.with_name(store.name + ".load.json")
-    if reuse and store.is_file() and kept.is_file():
-        return store, {**json.loads(kept.read_text()), "reused": True}
+    source = master_file(data)
+    earlier = reusable(kept, source) if reuse and store.is_file() else None
+    if earlier is not None:
+        return store, {**earlier, "reused": True}
     figures = measure([*matchgate_command(), "master", "load", str(data / "master.parquet"),
                        "--store", str(store)])
     import duckdb
 
     with duckdb.connect(str(store), read_only=True) as con:
         figures["history_rows"] = con.sql("SELECT history_rows FROM store_meta").fetchall()[0][0]
+    figures["master_file"] = source
     kept.write_text(json.dumps(figures))
     return store, figures
 
