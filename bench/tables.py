@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.scale.run import DEFAULT_ENGINE, engine_of
+
 RESULTS = Path(__file__).parent / "results"
 SEGMENTS = (("all", "all valid requests"), ("itin", "ITIN filers"),
             ("compound_surname", "compound surnames"), ("mover", "movers"),
@@ -87,8 +89,8 @@ def _load(figures: dict[str, Any]) -> str:
 
 def _engine(run: dict[str, Any]) -> str:
     """A note after the batch size for a run of another engine than the default (indexed)."""
-    engine = run.get("engine", "indexed")
-    return "" if engine == "indexed" else f" ({engine} engine)"
+    engine = engine_of(run)
+    return "" if engine == DEFAULT_ENGINE else f" ({engine} engine)"
 
 
 def scale_table(data: dict[str, Any]) -> str:

@@ -230,7 +230,8 @@ def merge(results: dict[str, Any], run: dict[str, Any]) -> None:
 
     results["runs"] = [r for r in results["runs"] if key(r) != key(run)]
     results["runs"].append(run)
-    results["runs"].sort(key=lambda r: (*key(r)[:2], engine_of(r) != DEFAULT_ENGINE, key(r)[2]))
+    results["runs"].sort(key=lambda r: (r["taxpayers"], r["batch"],
+                                        engine_of(r) != DEFAULT_ENGINE, engine_of(r)))
 
 
 def machine() -> dict[str, Any]:
