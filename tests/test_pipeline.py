@@ -162,7 +162,9 @@ def test_a_batch_stopped_midway_resumes_where_it_stopped(
                    agreement=services.agreement_in_force(manifest.agreement_id),
                    store=services.store, engine=services.engine,
                    responses_path=tmp_path / "r.csv")
-    rows = run._intake()
+    rows = run._read()
+    run._screen(rows)
+    run._store_batch(rows)
     run._record_rejections(rows, run._gate(rows))
     partial = services.store.decided_request_ids(batch_id=run.batch_id)
     assert 0 < len(partial) < len(rows)

@@ -14,7 +14,7 @@ import heapq
 import json
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -81,6 +81,9 @@ CHUNK = 50_000  # requests per checkpoint: standardized, matched, decided and re
 # A batch of at least this many chunks finds their candidates in a child process
 # (match/offload.py): starting one costs a few seconds, which a single chunk does not win back.
 OFFLOAD_FROM_CHUNKS = 2
+# Chunks whose candidates are being found ahead of the one being decided and recorded (the
+# first ones while the batch is stored).
+AHEAD = 2
 
 
 @dataclass
@@ -179,15 +182,11 @@ class BatchRun:
                           details=details or {})
 
     # -- stages ------------------------------------------------------------------------------
-    def _intake(self) -> list[RequestRow]:
+    def _read(self) -> list[RequestRow]:
         with self.reporter.stage("intake", total=1) as st, self._timed("intake"), \
                 collector.paused():
             rows = read_requests(self.requests_path).requests
             st.advance()
-        with self._timed("gate"):
-            self._screen(rows)
-        with self._timed("intake"), collector.paused():
-            self._store_batch(rows)
         return rows
 
     def _screen(self, rows: Sequence[RequestRow]) -> None:
@@ -448,30 +447,38 @@ class BatchRun:
                                     also=self._appending(events, "respond"))
         return dict(codes), dict(reasons)
 
-    def _work(self, todo: list[RequestRow]) -> None:
+    def _work(self, rows: list[RequestRow], todo: list[RequestRow], finder: Finder) -> None:
+        """Screen the batch, store it, then decide and record the requests not answered yet.
+
+        The first chunks' candidates are being found (match/offload.py: in a child process,
+        opened while the batch was read, or in a thread) while the batch and its rejections are
+        stored: finding writes nothing, and nothing is recorded before the batch is stored.
+        Recording stays in order, one chunk at a time, so a stopped batch still resumes after
+        its last recorded chunk. (Deciding in the child too was slower: the child became the
+        longer side, 1,076 s against 800 s at 10M x 1.28M.)"""
         with self._timed("gate"):
+            self._screen(rows)
             rejected = self._gate(todo)
-            with collector.paused():
-                self._record_rejections(todo, rejected)
         ahead = [r for r in todo if r.request_id not in rejected]
         size = self.chunk_size
         chunks = [ahead[i:i + size] for i in range(0, len(ahead), size)]
         at = self._standardized_at(ahead)
         places = [None if at is None else at[i:i + size] for i in range(0, len(ahead), size)]
-        # The next chunk's candidates are found (in a child process, or in a thread for an
-        # engine that cannot be opened in one: DuckDB and Spark release the interpreter lock)
-        # while this one is decided and recorded. Recording stays in order, one chunk at a time,
-        # so a stopped batch still resumes after its last recorded chunk. (Deciding in the
-        # child too was slower: the child became the longer side, 1,076 s against 800 s at
-        # 10M x 1.28M.)
-        with self.reporter.stage("match", total=len(ahead)) as st, \
-                Finder(self.engine, in_process=len(chunks) >= OFFLOAD_FROM_CHUNKS) as finder:
-            pending = self._find(finder, chunks[0], places[0]) if chunks else None
+        pending: deque[Future[Found]] = deque(
+            self._find(finder, chunks[n], places[n]) for n in range(min(AHEAD, len(chunks))))
+        with self._timed("intake"), collector.paused():
+            self._store_batch(rows)
+        if not todo:
+            return
+        self.store.set_batch_status(batch_id=self.batch_id, status="running",
+                                    master_version=self.engine.master_version)
+        with self._timed("gate"), collector.paused():
+            self._record_rejections(todo, rejected)
+        with self.reporter.stage("match", total=len(ahead)) as st:
             for n, chunk in enumerate(chunks):
-                assert pending is not None
-                found = finder.result(pending)
-                pending = (self._find(finder, chunks[n + 1], places[n + 1])
-                           if n + 1 < len(chunks) else None)
+                found = finder.result(pending.popleft())
+                if n + AHEAD < len(chunks):
+                    pending.append(self._find(finder, chunks[n + AHEAD], places[n + AHEAD]))
                 self._chunk(found)
                 st.advance(len(chunk))
 
@@ -483,19 +490,25 @@ class BatchRun:
 
     def _run(self) -> BatchResult:
         self.space.check()
-        rows = self._intake()
+        rows = self._read()
         with collector.kept():  # the rows live as long as the batch: never garbage
             return self._answer(rows)
 
     def _answer(self, rows: list[RequestRow]) -> BatchResult:
-        """Decide and record the requests not answered yet, then write the responses."""
+        """Screen and store the batch, decide and record the requests not answered yet, then
+        write the responses."""
         self._fields = {r.request_id: r.fields for r in rows}
         done = self.store.decided_request_ids(batch_id=self.batch_id)
         todo = [r for r in rows if r.request_id not in done]
-        if todo:
-            self.store.set_batch_status(batch_id=self.batch_id, status="running",
-                                        master_version=self.engine.master_version)
-            self._work(todo)
+        # a batch of several chunks finds them in a child process (match/offload.py), started
+        # now: it opens the engine while this process screens the batch
+        chunks = -(-len(todo) // self.chunk_size)
+        whole_batch_rejected = bool(check_manifest(self.manifest, self.agreement,
+                                                   today=self.today))
+        with Finder(self.engine if todo and not whole_batch_rejected else None,
+                    in_process=chunks >= OFFLOAD_FROM_CHUNKS and not whole_batch_rejected
+                    ) as finder:
+            self._work(rows, todo, finder)
         with self._timed("respond"), collector.paused():  # a million rows read and dropped
             codes, reasons = self._respond()
         if self.signer is not None:
