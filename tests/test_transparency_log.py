@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from sqlalchemy.exc import DBAPIError
 
 from matchgate.audit import AuditEvent, AuditLog, chain_hash
+from matchgate.audit import tlog as tlog_module
 from matchgate.audit.canonical import GENESIS_HASH
 from matchgate.audit.export import export_log
 from matchgate.audit.offline import Export, recomputed_leaves, verify_export, verify_records
 from matchgate.audit.tlog import Signer, TransparencyLog
+from matchgate.errors import StoreError
 from matchgate.settings import Settings
 from matchgate.store import Store
 from matchgate.store.migrate import alembic_config, current_revision, upgrade
@@ -81,6 +83,37 @@ def test_checkpoint_of_an_empty_log_and_repeated(store: Store, signer: Signer) -
     again = tlog.checkpoint(signer, reason="again")
     assert (first.tree_size, again.tree_size) == (0, 0)
     assert first.root == again.root == root([])
+
+
+def test_a_checkpoint_reads_the_events_in_blocks(store: Store, signer: Signer,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tlog_module, "HASHES_PER_FETCH", 4)
+    AuditLog(store, key=b"k" * 32).append([event(n) for n in range(1, 11)])
+    made = TransparencyLog(store).checkpoint(signer, reason="blocks of four")
+    assert made.tree_size == 10
+    assert made.root == root(recomputed_leaves(AuditLog(store).read(limit=100)))
+
+
+@pytest.mark.parametrize("missing", [1, 4, 5, 6, 10])
+def test_no_checkpoint_over_a_removed_event(store: Store, signer: Signer,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            missing: int) -> None:
+    """Someone with the database disables the append-only trigger and removes an event: no
+    checkpoint is made over the gap, and the error names the event (first, last, at and
+    beside the ends of a block read)."""
+    monkeypatch.setattr(tlog_module, "HASHES_PER_FETCH", 4)
+    AuditLog(store, key=b"k" * 32).append([event(n) for n in range(1, 11)])
+    with store.engine.begin() as conn:
+        if store.dialect == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER audit_events_no_delete")
+        conn.exec_driver_sql(f"DELETE FROM audit_events WHERE seq = {missing}")
+    expected = (f"audit event {missing} is missing" if missing < 10
+                else "the audit log ends at event 9, its head says 10")
+    with pytest.raises(StoreError, match=expected):
+        TransparencyLog(store).checkpoint(signer, reason="over a gap")
+    assert TransparencyLog(store).checkpoints() == []
 
 
 def test_checkpoints_refuse_update_and_delete(logged: Store) -> None:

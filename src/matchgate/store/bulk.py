@@ -30,8 +30,13 @@ def _processors(conn: Connection, table: Table, columns: Sequence[str]
             for name in columns]
 
 
+def placeholder(conn: Connection) -> str:
+    """The driver's mark for a positional parameter in SQL run on its own cursor."""
+    return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
+
+
 def insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
-    mark = "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
+    mark = placeholder(conn)
     preparer = conn.dialect.identifier_preparer
     names = ", ".join(preparer.quote(name) for name in columns)
     return (f"INSERT INTO {preparer.format_table(table)} ({names}) "
