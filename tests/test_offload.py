@@ -78,6 +78,25 @@ def test_the_finder_runs_the_engine_in_a_child_process(
                 and "spawn_main" in " ".join(c.cmdline())]
 
 
+def test_the_child_opens_the_engine_before_any_work_is_submitted(
+        population: tuple[GenerateReport, Path]) -> None:
+    """The batch creates its finder before it screens: the child must be started and busy
+    opening the engine by then, not at the first chunk."""
+    _, store = population
+    me = psutil.Process()
+    with Finder(IndexedMatchEngine(store), in_process=True):
+        deadline = time.monotonic() + 60
+        opened = False
+        while not opened and time.monotonic() < deadline:
+            workers = [c for c in me.children() if "spawn_main" in " ".join(c.cmdline())]
+            # the engine's index maps its files: a child that opened it holds them open
+            opened = any(f.path.startswith(str(store)) for w in workers
+                         for f in w.open_files()) or any(
+                m.path.startswith(str(store)) for w in workers for m in w.memory_maps())
+            time.sleep(0.1)
+        assert opened
+
+
 def test_an_engine_without_a_recipe_stays_in_a_thread(
         population: tuple[GenerateReport, Path]) -> None:
     from matchgate.match.engine import DuckDBMatchEngine
