@@ -813,18 +813,14 @@ def _ranked(gamma: dict[str, int]) -> bool:
 def candidate_from_row(row: dict[str, Any]) -> Candidate:
     """A candidate from one row of the engine's output (CANDIDATE_COLUMNS; the evidence as
     JSON text or already parsed)."""
-    raw = row.get("evidence")
-    evidence = (dict(raw) if isinstance(raw, dict) else json.loads(raw)) if raw else {}
-    gamma = _gammas(evidence)
+    (facts,), (evidence,) = _text_facts([row.get("evidence")])
     return Candidate(
         tin=row["tin"], match_probability=float(row["match_probability"]),
         match_weight=float(row["match_weight"]),
         address_is_last_known=bool(row["address_is_last_known"]),
         std_first_canon=row.get("std_first_canon"), std_last=row.get("std_last"),
         std_suffix=row.get("std_suffix"), std_dob=row.get("std_dob"),
-        household_key=row.get("household_key"),
-        **gamma_facts(gamma), **weight_facts(gamma, evidence.get("match_weights") or {}),
-        evidence=evidence,
+        household_key=row.get("household_key"), **facts, evidence=evidence,
         last_address={f: row.get(f"last_{f}") for f in ADDRESS_FIELDS},
     )
 
