@@ -477,6 +477,9 @@ class BatchRun:
             self._record_rejections(todo, rejected)
         with self.reporter.stage("match", total=len(ahead)) as st:
             for n, chunk in enumerate(chunks):
+                # chunks are found ahead: a temporary folder that fills up stops the batch at
+                # the next chunk all the same (what is recorded stays; a rerun resumes)
+                self.space.check()
                 found = finder.result(pending.popleft())
                 if n + AHEAD < len(chunks):
                     pending.append(self._find(finder, chunks[n + AHEAD], places[n + AHEAD]))
