@@ -165,3 +165,10 @@ def test_a_child_that_cannot_open_its_engine_is_a_clear_error() -> None:
         with pytest.raises(StoreError, match="stopped before answering") as caught:
             finder.result(finder.submit(getattr, "master_version"))
     assert "resumes after its last recorded chunk" in str(caught.value)
+    # the child starts at once, so it can fail before the first chunk is even submitted
+    with Finder(broken, in_process=True) as finder:
+        deadline = time.monotonic() + 60
+        while not finder._pool._broken and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.05)
+        with pytest.raises(StoreError, match="stopped before answering"):
+            finder.result(finder.submit(getattr, "master_version"))

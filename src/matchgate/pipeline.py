@@ -452,7 +452,7 @@ class BatchRun:
         """Screen the batch, store it, then decide and record the requests not answered yet.
 
         The first chunks' candidates are being found (match/offload.py: in a child process,
-        opened while the batch was read, or in a thread) while the batch and its rejections are
+        started once the batch was read, or in a thread) while the batch and its rejections are
         stored: finding writes nothing, and nothing is recorded before the batch is stored.
         Recording stays in order, one chunk at a time, so a stopped batch still resumes after
         its last recorded chunk. (Deciding in the child too was slower: the child became the

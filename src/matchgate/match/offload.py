@@ -48,6 +48,14 @@ def _open(recipe: Callable[[], Any], parent: int) -> None:
     threading.Thread(target=watch, name="matchgate-parent-watch", daemon=True).start()
 
 
+def _stopped() -> StoreError:
+    return StoreError(
+        "the process that finds candidates stopped before answering",
+        hint="Run the same command again: the batch resumes after its last recorded chunk. If "
+             "it stops again, look for a lack of memory (dmesg) or run with "
+             "MATCHGATE_ENGINE=duckdb.")
+
+
 def _started() -> None:
     """Nothing: submitted first, so that the child starts (and opens the engine) at once."""
 
@@ -76,8 +84,13 @@ class Finder:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matchgate-find")
 
     def submit(self, work: Callable[..., Result], *args: Any) -> Future[Result]:
+        """Start the call; a child that died already (its engine unable to open while the
+        caller was busy) is the same clear error as in `result`."""
         if self.in_child:
-            return self._pool.submit(_call, work, args)
+            try:
+                return self._pool.submit(_call, work, args)
+            except BrokenProcessPool as exc:
+                raise _stopped() from exc
         return self._pool.submit(work, self.engine, *args)
 
     def result(self, future: Future[Result]) -> Result:
@@ -86,11 +99,7 @@ class Finder:
         try:
             return future.result()
         except BrokenProcessPool as exc:
-            raise StoreError(
-                "the process that finds candidates stopped before answering",
-                hint="Run the same command again: the batch resumes after its last recorded "
-                     "chunk. If it stops again, look for a lack of memory (dmesg) or run "
-                     "with MATCHGATE_ENGINE=duckdb.") from exc
+            raise _stopped() from exc
 
     def __enter__(self) -> Finder:
         return self
