@@ -8,6 +8,7 @@ run again resumes where it stopped and never answers a request twice.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import getpass
 import hashlib
 import heapq
@@ -166,6 +167,11 @@ class BatchRun:
         """What ADDRESS_DIFFERS may disclose under the agreement (nothing unless it says so)."""
         return disclosable_under(self.agreement.disclosure)
 
+    @functools.cached_property
+    def _batch_level(self) -> list[Rejection]:
+        """The manifest's own problems under the agreement (each rejects every request)."""
+        return check_manifest(self.manifest, self.agreement, today=self.today)
+
     @property
     def engine(self) -> MatchEngine:
         """The match engine, opened only once the batch's files have been read."""
@@ -193,9 +199,8 @@ class BatchRun:
     def _screen(self, rows: Sequence[RequestRow]) -> None:
         """Each request's duplicate key and first problem, over every core (screening.py)."""
         with self.reporter.stage("screen", total=len(rows)) as st:
-            batch_level = check_manifest(self.manifest, self.agreement, today=self.today)
             screening = screen(rows, self.manifest, self.agreement, today=self.today,
-                               check=not batch_level)
+                               check=not self._batch_level)
             self._keys.update(screening.keys)
             self._problems.update(screening.problems)
             self._screened.update(screening.keys)
@@ -238,7 +243,7 @@ class BatchRun:
     def _gate(self, rows: Sequence[RequestRow]) -> dict[str, Rejection]:
         rejected: dict[str, Rejection] = {}
         with self.reporter.stage("gate", total=len(rows)) as st:
-            batch_level = check_manifest(self.manifest, self.agreement, today=self.today)
+            batch_level = self._batch_level
             for r in rows:
                 if r.intake_rejection is not None:
                     rejected[r.request_id] = r.intake_rejection
@@ -506,12 +511,10 @@ class BatchRun:
         todo = [r for r in rows if r.request_id not in done]
         # a batch of several chunks finds them in a child process (match/offload.py), started
         # now: it opens the engine while this process screens the batch
+        finding = bool(todo) and not self._batch_level
         chunks = -(-len(todo) // self.chunk_size)
-        whole_batch_rejected = bool(check_manifest(self.manifest, self.agreement,
-                                                   today=self.today))
-        with Finder(self.engine if todo and not whole_batch_rejected else None,
-                    in_process=chunks >= OFFLOAD_FROM_CHUNKS and not whole_batch_rejected
-                    ) as finder:
+        with Finder(self.engine if finding else None,
+                    in_process=finding and chunks >= OFFLOAD_FROM_CHUNKS) as finder:
             self._work(rows, todo, finder)
         with self._timed("respond"), collector.paused():  # a million rows read and dropped
             codes, reasons = self._respond()

@@ -129,7 +129,7 @@ def _extend(tree: CompactRange, conn: Connection, upto: int) -> None:
                 raise StoreError(f"audit event {gap} is missing: no checkpoint can be made",
                                  hint="run `matchgate audit verify`")
             expected += len(rows)
-            yield from map(event_leaf, [hash_hex for _, hash_hex in rows])
+            yield from (event_leaf(hash_hex) for _, hash_hex in rows)
 
     tree.extend(leaves())
     if tree.size != upto:
