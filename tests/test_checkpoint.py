@@ -4,6 +4,8 @@ answered exactly once and the audit chain verifies."""
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -69,15 +71,25 @@ def test_killed_batch_resumes_and_answers_each_request_once(tmp_path: Path) -> N
     with sqlite3.connect(db) as con:
         decided = [r[0] for r in con.execute("SELECT request_id FROM decisions")]
         events = con.execute("SELECT event_type, request_id FROM audit_events").fetchall()
+        batch_events = {kind: [json.loads(d) for (d,) in con.execute(
+            "SELECT details FROM audit_events WHERE event_type = ? ORDER BY seq", (kind,))]
+            for kind in ("batch.received", "batch.completed")}
+        in_rows = [r[0] for r in con.execute("SELECT request_id FROM requests "
+                                             "ORDER BY row_number")]
     assert len(decided) == len(set(decided)) == report.requests
     with (home / "responses.csv").open(newline="", encoding="utf-8") as fh:
         answered = Counter(row["request_id"] for row in csv.DictReader(fh))
     assert set(answered) == set(decided) and set(answered.values()) == {1}
-    received = Counter(rid for kind, rid in events if kind == "request.received")
-    assert set(received) == set(decided) and set(received.values()) == {1}
+    # received once, as every request stored; answered once, all of them
+    (received,) = batch_events["batch.received"]
+    assert set(in_rows) == set(decided)
+    assert received["requests_sha256"] == hashlib.sha256(
+        "".join(f"{rid}\n" for rid in in_rows).encode()).hexdigest()
     outcome = {rid for kind, rid in events if kind in ("request.decided", "request.gated")}
     assert outcome == set(decided)
-    responded = Counter(rid for kind, rid in events if kind == "request.responded")
-    assert set(responded.values()) == {1} and len(responded) == report.requests
+    (completed,) = batch_events["batch.completed"]
+    assert completed["responses"] == report.requests
+    assert completed["responses_sha256"] == hashlib.sha256(
+        (home / "responses.csv").read_bytes()).hexdigest()
     chain = Services.open(settings).verify_audit()
     assert chain.ok, chain.problem

@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from matchgate.audit import AuditEvent, AuditLog
 from matchgate.audit.consistency import check_store
+from matchgate.audit.digests import request_ids_digest
 from matchgate.store import Store, StoreConflict
 from matchgate.store.bulk import insert_rows
-from matchgate.store.models import DECISIONS
+from matchgate.store.models import DECISIONS, REQUESTS
 
 BATCH = "B-faults"
 
@@ -29,15 +30,31 @@ def decision(request_id: str, code: str = "NO_MATCH", **extra: Any) -> dict[str,
             "decided_by": "matchgate", "evidence": {"é": [1, 2.5, None]}, **extra}
 
 
-def stored_batch(store: Store, n: int = 3) -> list[str]:
+def stored_batch(store: Store, n: int = 3, *, legacy: bool = False) -> list[str]:
+    """A batch of n requests as the pipeline stores it: one batch.received naming them by
+    digest; `legacy`, as stored before the digests (a request.received event per request)."""
     ids = [f"r{i}" for i in range(n)]
+    received = ([event("batch.received"), *(event("request.received", rid) for rid in ids)]
+                if legacy else [event("batch.received", rows=n,
+                                      requests_sha256=request_ids_digest(ids))])
     store.create_batch(
         batch_id=BATCH, agreement_id="A", agreement_version="v1", manifest={}, source_name="x",
-        row_count=n, submitted_by="", also=lambda conn: AuditLog(store).append_in(conn, [
-            event("batch.received"), *(event("request.received", rid) for rid in ids)]),
+        row_count=n, submitted_by="",
+        also=lambda conn: AuditLog(store).append_in(conn, received),
         requests=[{"request_id": rid, "row_number": i + 1, "payload": {"first_name": "Ana"},
                    "dedupe_key": f"k{i}"} for i, rid in enumerate(ids)])
     return ids
+
+
+def answered(store: Store, ids: list[str], **completed: Any) -> None:
+    """Each request decided (NO_MATCH, with its event), then the batch done with its
+    batch.completed event (details `completed`)."""
+    store.record_decisions(batch_id=BATCH, decisions=[decision(rid) for rid in ids],
+                           also=lambda conn: AuditLog(store).append_in(
+                               conn, [event("request.decided", rid) for rid in ids]))
+    store.set_batch_status(batch_id=BATCH, status="running")
+    store.set_batch_status(batch_id=BATCH, status="done", also=lambda conn: AuditLog(
+        store).append_in(conn, [event("batch.completed", **completed)]))
 
 
 def test_bulk_insert_writes_what_sqlalchemy_writes(store: Store) -> None:
@@ -109,3 +126,62 @@ def test_the_checker_names_what_a_crash_could_break(store: Store) -> None:
     assert f"decision event for requests without one due: {ids[1]}" in problems
     assert f"disclosure events and accounting records differ for {ids[1]}" in problems
     assert f"request.responded for requests without one due: {ids[2]}" in problems
+
+
+def test_the_checker_holds_the_batch_events_to_the_stored_requests(store: Store) -> None:
+    ids = stored_batch(store)
+    answered(store, ids, responses=3)
+    assert check_store(store).ok, check_store(store).problems
+    # a request added to the store afterwards: the count no longer agrees
+    store.add_requests(batch_id=BATCH, rows=[{"request_id": "r9", "row_number": 4,
+                                             "payload": {}, "dedupe_key": "k9"}])
+    problems = " | ".join(check_store(store).problems)
+    assert f"batch {BATCH}: batch.received names 3 rows, the store holds 4 requests" in problems
+    assert f"batch {BATCH}: batch.completed names 3 responses for 4 requests" in problems
+
+
+def test_the_checker_detects_a_renamed_request(store: Store) -> None:
+    ids = stored_batch(store)  # received, nothing decided yet: consistent
+    assert check_store(store).ok, check_store(store).problems
+    with store.writing() as conn:  # an id changes, their number does not
+        conn.execute(REQUESTS.update().where(REQUESTS.c.request_id == ids[1])
+                     .values(request_id="r1-renamed"))
+    problems = " | ".join(check_store(store).problems)
+    assert "the stored requests' ids differ from those received" in problems
+
+
+def test_the_checker_wants_one_receipt_and_one_completion(store: Store) -> None:
+    ids = stored_batch(store)
+    answered(store, ids, responses=3)
+    AuditLog(store).append([event("batch.completed", responses=3),
+                            event("request.responded", ids[0])])
+    problems = " | ".join(check_store(store).problems)
+    assert f"batch {BATCH} (done) has 2 batch.completed events" in problems
+    assert f"request.responded for requests without one due: {ids[0]}" in problems
+
+
+def test_a_batch_stored_before_the_digests_is_checked_per_request(store: Store) -> None:
+    ids = stored_batch(store, legacy=True)
+    answered(store, ids)
+    problems = " | ".join(check_store(store).problems)
+    assert f"batch {BATCH}: no request.responded for {', '.join(ids)}" in problems
+    AuditLog(store).append([event("request.responded", rid) for rid in ids])
+    assert check_store(store).ok, check_store(store).problems
+
+
+def test_cli_consistency_lists_each_problem_and_exits_4(store: Store, store_url: str,
+                                                       cli: Any) -> None:
+    ids = stored_batch(store)
+    answered(store, ids, responses=3)
+    code, output = cli("audit", "consistency", "--database", store_url)
+    assert code == 0 and "1 batches, 3 requests: consistent" in output
+    store.add_requests(batch_id=BATCH, rows=[{"request_id": "r9", "row_number": 4,
+                                             "payload": {}, "dedupe_key": "k9"}])
+    code, output = cli("audit", "consistency", "--database", store_url, "--batch", BATCH)
+    assert code == 4, output
+    assert "3 problem(s):" in output and "is done, but undecided: r9" in output
+    assert "batch.received names 3 rows, the store holds 4 requests" in output
+    assert "batch.completed names 3 responses for 4 requests" in output
+    assert "Traceback" not in output
+    code, output = cli("audit", "consistency", "--database", store_url, "--batch", "B-none")
+    assert code == 2 and "no batch 'B-none'" in output

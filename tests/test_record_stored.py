@@ -7,6 +7,7 @@ JSON columns became compact text, orjson's, in December 2026: the documents are 
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -130,40 +131,35 @@ EXPECTED_DECISIONS: list[tuple[Any, ...]] = [
      '<agreement version>', 'M-test', 'matchgate'),
 ]
 
+RECEIVED = hashlib.sha256(b"R1\nR2\nR3\nR4\n").hexdigest()
 EXPECTED_EVENTS: list[tuple[Any, ...]] = [
+    # the batch's receipt is one event: the digest of its request_ids in row order stands for
+    # each of them (audit/digests.py)
     (1, 'tester', 'disclosure_officer', 'cli', 'batch.received', '<batch>', None, 'success',
-     '<agreement version>', '{"rows":4,"source":"requests.csv"}'),
-    (2, 'tester', 'disclosure_officer', 'cli', 'request.received', '<batch>', 'R1', 'success',
-     '<agreement version>', '{}'),
-    (3, 'tester', 'disclosure_officer', 'cli', 'request.received', '<batch>', 'R2', 'success',
-     '<agreement version>', '{}'),
-    (4, 'tester', 'disclosure_officer', 'cli', 'request.received', '<batch>', 'R3', 'success',
-     '<agreement version>', '{}'),
-    (5, 'tester', 'disclosure_officer', 'cli', 'request.received', '<batch>', 'R4', 'success',
-     '<agreement version>', '{}'),
-    (6, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R4', 'failure',
+     '<agreement version>', f'{{"requests_sha256":"{RECEIVED}","rows":4,"source":"requests.csv"}}'),
+    (2, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R4', 'failure',
      '<agreement version>', '{"field":"tax_periods","reason":"missing_tax_periods"}'),
-    (7, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R1', 'success',
+    (3, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R1', 'success',
      '<agreement version>', '{}'),
-    (8, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R2', 'success',
+    (4, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R2', 'success',
      '<agreement version>', '{}'),
-    (9, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R3', 'success',
+    (5, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R3', 'success',
      '<agreement version>', '{}'),
-    (10, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R1', 'success',
+    (6, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R1', 'success',
      '<agreement version>',
      '{"candidates":2,"code":"VERIFIED","match_probability":0.999,"reason":"match_single","taxpayer":"tinref:accda7583dc2b8117d48b12c3bc7d36d:0001"}'),
-    (11, 'tester', 'disclosure_officer', 'cli', 'disclosure', '<batch>', 'R1', 'success',
+    (7, 'tester', 'disclosure_officer', 'cli', 'disclosure', '<batch>', 'R1', 'success',
      '<agreement version>',
      '{"fields":["verification_code"],"legal_basis":"6103(i)(2)","recipient":"Immigration '
      'enforcement agency","taxpayer":"tinref:accda7583dc2b8117d48b12c3bc7d36d:0001"}'),
-    (12, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R2', 'success',
+    (8, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R2', 'success',
      '<agreement version>',
      '{"candidates":1,"code":"ADDRESS_DIFFERS","match_probability":0.98,"reason":"match_address_differs","taxpayer":"tinref:e50512d1cb5ee852d4ac97ae944752e9:0003"}'),
-    (13, 'tester', 'disclosure_officer', 'cli', 'disclosure', '<batch>', 'R2', 'success',
+    (9, 'tester', 'disclosure_officer', 'cli', 'disclosure', '<batch>', 'R2', 'success',
      '<agreement version>',
      '{"fields":["city","state","street","unit","zip"],"legal_basis":"6103(i)(2)","recipient":"Immigration '
      'enforcement agency","taxpayer":"tinref:e50512d1cb5ee852d4ac97ae944752e9:0003"}'),
-    (14, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R3', 'success',
+    (10, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R3', 'success',
      '<agreement version>', '{"candidates":1,"code":"NO_MATCH","reason":"below_threshold"}'),
 ]
 

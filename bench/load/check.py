@@ -6,6 +6,7 @@ Each invariant is a name, whether it held, and (when it did not) a few examples.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -54,6 +55,8 @@ def check(store: Store, ack: Acknowledged, *, unfinished: list[str]) -> list[dic
         events = conn.execute(select(AUDIT_EVENTS.c.event_type, AUDIT_EVENTS.c.outcome,
                                      AUDIT_EVENTS.c.batch_id, AUDIT_EVENTS.c.request_id)
                               .where(AUDIT_EVENTS.c.request_id.is_not(None))).all()
+        completions = conn.execute(select(AUDIT_EVENTS.c.batch_id, AUDIT_EVENTS.c.details)
+                                   .where(AUDIT_EVENTS.c.event_type == "batch.completed")).all()
         released = {(r.batch_id, r.request_id): (r.released or {}).get("code")
                     for r in conn.execute(select(REVIEWS.c.batch_id, REVIEWS.c.request_id,
                                                  REVIEWS.c.released)
@@ -62,8 +65,11 @@ def check(store: Store, ack: Acknowledged, *, unfinished: list[str]) -> list[dic
             select(DISCLOSURE_ACCOUNTING.c.batch_id, DISCLOSURE_ACCOUNTING.c.request_id)))
     decided = Counter((e.batch_id, e.request_id) for e in events
                       if (e.event_type, e.outcome) in DECISION_EVENTS)
-    responded = Counter((e.batch_id, e.request_id) for e in events
-                        if e.event_type == "request.responded")
+    # a batch is answered by one batch.completed naming its number of responses
+    # (audit/digests.py)
+    completed: dict[str, list[Any]] = {}
+    for batch_id, details in completions:
+        completed.setdefault(batch_id, []).append(json.loads(details).get("responses"))
     review_events = Counter((e.batch_id, e.request_id) for e in events
                             if e.event_type == "review.decided")
     disclosures = Counter((e.batch_id, e.request_id) for e in events
@@ -92,8 +98,9 @@ def check(store: Store, ack: Acknowledged, *, unfinished: list[str]) -> list[dic
                    len(ack.singles)),
         _invariant("every decision has exactly one decision event",
                    _once(decided, decisions, "decision events"), len(decisions)),
-        _invariant("every decision was answered once (one request.responded event)",
-                   _once(responded, decisions, "responses"), len(decisions)),
+        _invariant("every batch was answered once (one batch.completed naming each decision)",
+                   [f"{b}: batch.completed {completed.get(b, [])} for {n} decisions"
+                    for b, n in stored.items() if completed.get(b) != [n]], len(stored)),
         _invariant("every review decision is stored and has exactly one audit event",
                    missing_reviews + _once(review_events, reviewed, "review events"),
                    len(reviewed)),

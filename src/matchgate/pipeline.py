@@ -34,6 +34,7 @@ from matchgate import collector
 from matchgate.accounting import disclosure_record
 from matchgate.agreement import Agreement
 from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit.digests import file_digest, request_ids_digest
 from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.codes import DISCLOSING_CODES, Code
 from matchgate.csvsafe import write_csv
@@ -213,9 +214,11 @@ class BatchRun:
         reached("intake.read")
         if self.store.get_batch(batch_id=self.batch_id) is not None:
             return
-        events = [self._event("batch.received", details={"rows": len(rows),
-                                                         "source": self.requests_path.name}),
-                  *(self._event("request.received", request_id=r.request_id) for r in rows)]
+        # one event for the batch's receipt: the digest of its request_ids stands for each
+        # (audit/digests.py)
+        events = [self._event("batch.received", details={
+            "rows": len(rows), "source": self.requests_path.name,
+            "requests_sha256": request_ids_digest(r.request_id for r in rows)})]
         self.store.create_batch(
             batch_id=self.batch_id, agreement_id=self.agreement.agreement_id,
             agreement_version=self.agreement_version,
@@ -417,10 +420,11 @@ class BatchRun:
         self._save(stored, events, accounting)
 
     def _respond(self) -> tuple[dict[str, int], dict[str, int]]:
-        """Write the response file (and the decision export), then, in one transaction, the
-        `request.responded` events, `batch.completed` and the batch's done state. A batch that
-        is already done gets its files written again and one `batch.responses_rewritten`
-        event: its requests were answered once, and the log says so once."""
+        """Write the response file (and the decision export), then, in one transaction,
+        `batch.completed` (the number of responses and the file's SHA-256: one event stands
+        for every answer, audit/digests.py) and the batch's done state. A batch that is already
+        done gets its files written again and one `batch.responses_rewritten` event with the
+        new file's digest: its requests were answered once, and the log says so once."""
         started = time.monotonic()
         decisions = self.store.decisions_for_batch(batch_id=self.batch_id, with_evidence=False)
         disclosable = self.disclosable
@@ -431,23 +435,22 @@ class BatchRun:
                 write_csv(self.decisions_path, decision_columns(),
                           ({**d, "batch_id": self.batch_id} for d in decisions))
             st.advance(len(decisions))
+        responses = {"responses": len(decisions),
+                     "responses_sha256": file_digest(self.responses_path)}
         reached("respond.written")
         codes = Counter(str(d["code"]) for d in decisions)
         reasons = Counter(str(d["reason"]) for d in decisions)
         batch = self.store.get_batch(batch_id=self.batch_id)
         if batch is not None and batch["status"] == "done":
-            self.audit.append([self._event("batch.responses_rewritten",
-                                           details={"responses": len(decisions)})])
+            self.audit.append([self._event("batch.responses_rewritten", details=responses)])
             return dict(codes), dict(reasons)
         if batch is not None and batch["status"] != "running":
             self.store.set_batch_status(batch_id=self.batch_id, status="running")
         seconds = {**self.seconds}
         seconds["respond"] = seconds.get("respond", 0.0) + time.monotonic() - started
-        events = [*(self._event("request.responded", request_id=str(d["request_id"]),
-                                details={"code": d["code"]}) for d in decisions),
-                  self._event("batch.completed", details={
-                      "codes": dict(codes),
-                      "seconds": {k: round(v, 2) for k, v in seconds.items()}})]
+        events = [self._event("batch.completed", details={
+            "codes": dict(codes), **responses,
+            "seconds": {k: round(v, 2) for k, v in seconds.items()}})]
         self.store.set_batch_status(batch_id=self.batch_id, status="done",
                                     master_version=self.engine.master_version,
                                     also=self._appending(events, "respond"))

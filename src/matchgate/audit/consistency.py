@@ -6,17 +6,23 @@
 For every batch checked:
 - every request has exactly one decision (the table's key allows at most one; none is missing
   once the batch is done), and no decision lacks its request;
-- every request has exactly one `request.received` event and one outcome event
-  (`request.decided`, or `request.gated` with outcome failure for a rejection) per decision;
+- the batch was received once: one `batch.received` event, naming as many rows as the batch
+  has requests and the digest of their request_ids in row order (audit/digests.py), which the
+  stored requests must give;
+- one outcome event per decision (`request.decided`, or `request.gated` with outcome failure
+  for a rejection), and none for a request without a decision;
 - at most one accounting record of a disclosure per request, and exactly as many `disclosure`
   events as accounting records (a disclosure is accounted for once, and logged once);
-- a done batch answered each request once: exactly one `request.responded` per request (none
-  before it is done) and one `batch.completed`.
-Finally the audit chain verifies.
+- a done batch was answered once: one `batch.completed`, naming as many responses as the batch
+  has requests (none before it is done).
+A batch recorded before the batch-level digests (its `batch.received` names no digest) is held
+to the per-request events of that time instead: one `request.received` per request and, once
+done, one `request.responded` per request. Finally the audit chain verifies.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +32,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from matchgate.audit.chain import AuditLog
+from matchgate.audit.digests import request_ids_digest
 from matchgate.store import Store
 from matchgate.store.models import (
     AUDIT_EVENTS,
@@ -68,8 +75,11 @@ def _counts(conn: Connection, batch_id: str, *conditions: Any) -> Counter[str]:
 
 
 def _ids(conn: Connection, table: Any, batch_id: str) -> list[str]:
-    return [str(r) for r in conn.execute(
-        select(table.c.request_id).where(table.c.batch_id == batch_id)).scalars()]
+    """The batch's request_ids in the table (the requests in row order)."""
+    query = select(table.c.request_id).where(table.c.batch_id == batch_id)
+    if "row_number" in table.c:
+        query = query.order_by(table.c.row_number)
+    return [str(r) for r in conn.execute(query).scalars()]
 
 
 def _exactly_once(report: ConsistencyReport, batch_id: str, what: str,
@@ -86,6 +96,26 @@ def _exactly_once(report: ConsistencyReport, batch_id: str, what: str,
                                f"{_named(stray)}")
 
 
+def _details(conn: Connection, batch_id: str, event_type: str) -> list[dict[str, Any]]:
+    """The details of the batch's events of this type, oldest first."""
+    query = (select(AUDIT_EVENTS.c.details)
+             .where(AUDIT_EVENTS.c.batch_id == batch_id, AUDIT_EVENTS.c.event_type == event_type)
+             .order_by(AUDIT_EVENTS.c.seq))
+    return [json.loads(text) for text in conn.execute(query).scalars()]
+
+
+def _check_received(report: ConsistencyReport, batch_id: str, received: dict[str, Any],
+                    requests: list[str]) -> None:
+    """The batch.received event names the stored requests: their number and the digest of
+    their request_ids in row order."""
+    if received.get("rows") != len(requests):
+        report.problems.append(f"batch {batch_id}: batch.received names {received.get('rows')} "
+                               f"rows, the store holds {len(requests)} requests")
+    elif received["requests_sha256"] != request_ids_digest(requests):
+        report.problems.append(f"batch {batch_id}: the stored requests' ids differ from those "
+                               "received (batch.received's requests_sha256)")
+
+
 def _check_batch(conn: Connection, report: ConsistencyReport, batch_id: str,
                  status: str) -> None:
     requests = _ids(conn, REQUESTS, batch_id)
@@ -96,20 +126,31 @@ def _check_batch(conn: Connection, report: ConsistencyReport, batch_id: str,
     if status == "done" and (undecided := set(requests) - set(decided)):
         report.problems.append(f"batch {batch_id} is done, but undecided: {_named(undecided)}")
     events = AUDIT_EVENTS.c
-    _exactly_once(report, batch_id, "request.received",
-                  _counts(conn, batch_id, events.event_type == "request.received"), set(requests))
+    received = _details(conn, batch_id, "batch.received")
+    digested = len(received) == 1 and "requests_sha256" in received[0]
+    if digested:
+        _check_received(report, batch_id, received[0], requests)
+    elif received:  # recorded before the digests: a request.received event per request
+        _exactly_once(report, batch_id, "request.received",
+                      _counts(conn, batch_id, events.event_type == "request.received"),
+                      set(requests))
+    if len(received) != 1:
+        report.problems.append(f"batch {batch_id} has {len(received)} batch.received events")
     outcome = (events.event_type == "request.decided") | (
         (events.event_type == "request.gated") & (events.outcome == "failure"))
     _exactly_once(report, batch_id, "decision event", _counts(conn, batch_id, outcome),
                   set(decided))
     responded = _counts(conn, batch_id, events.event_type == "request.responded")
     _exactly_once(report, batch_id, "request.responded", responded,
-                  set(requests) if status == "done" else set())
-    completed = conn.execute(select(func.count()).where(
-        events.batch_id == batch_id, events.event_type == "batch.completed")).scalar_one()
-    if completed != (1 if status == "done" else 0):
-        report.problems.append(f"batch {batch_id} ({status}) has {completed} batch.completed "
-                               "events")
+                  set(requests) if status == "done" and not digested else set())
+    completed = _details(conn, batch_id, "batch.completed")
+    if len(completed) != (1 if status == "done" else 0):
+        report.problems.append(f"batch {batch_id} ({status}) has {len(completed)} "
+                               "batch.completed events")
+    elif completed and digested and completed[0].get("responses") != len(requests):
+        report.problems.append(f"batch {batch_id}: batch.completed names "
+                               f"{completed[0].get('responses')} responses for "
+                               f"{len(requests)} requests")
     accounted = Counter(_ids(conn, DISCLOSURE_ACCOUNTING, batch_id))
     if twice := {rid for rid, n in accounted.items() if n > 1}:
         report.problems.append(f"batch {batch_id}: disclosed more than once (accounting): "

@@ -1,4 +1,4 @@
-"""CLI commands: `matchgate audit verify | checkpoint | export`."""
+"""CLI commands: `matchgate audit verify | consistency | checkpoint | export`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 
 from matchgate.audit import AuditLog
+from matchgate.audit.consistency import check_store
 from matchgate.audit.export import export_log
 from matchgate.audit.offline import verify_export
 from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.cli.options import DatabaseOption, database_url
-from matchgate.errors import InputError
+from matchgate.errors import AuditChainBroken, InputError, NotFound
 from matchgate.settings import Settings
 from matchgate.store import Store
 from matchgate.transparency import load_public_key, public_key_path
@@ -61,6 +62,33 @@ def verify(
         for h in inc.proof:
             typer.echo(f"  {h.hex()}")
     result.raise_if_failed()
+
+
+@audit_app.command("consistency")
+def consistency(
+    database: DatabaseOption = None,
+    batch: Annotated[str | None, typer.Option(
+        "--batch", help="Check this batch only (default: every batch).")] = None,
+) -> None:
+    """Check what a crash or an edit must never break; exit 0 if consistent, 4 otherwise.
+
+    Per batch: one batch.received naming the stored requests (their number and the digest of
+    their ids), at most one decision per request with one decision event, one accounting
+    record and one disclosure event per disclosure, and, once done, one batch.completed naming
+    every response. Then the hash chain. Every problem is listed.
+    """
+    with Store.open(database_url(database), create=False) as store:
+        if batch is not None and store.get_batch(batch_id=batch) is None:
+            raise NotFound(f"no batch {batch!r} in the store",
+                           hint="check the batch id: `matchgate verify` prints it")
+        report = check_store(store, batch_id=batch)
+    typer.echo(report.summary() if report.ok else f"{len(report.problems)} problem(s):")
+    for problem in report.problems:
+        typer.echo(f"  {problem}")
+    if not report.ok:
+        raise AuditChainBroken(f"the store is not consistent: {report.problems[0]}",
+                               hint="each problem is listed above; restore from a backup "
+                                    "and report it as an incident")
 
 
 @audit_app.command("checkpoint")
