@@ -67,7 +67,7 @@ NO_BEARER_TOKEN = {"no header", "empty", "scheme only", "wrong scheme", "token s
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_malformed_tokens_are_401_with_one_answer(world: World, case: str) -> None:
     headers = MALFORMED[case]
-    r = world.client.get("/api/v1/me", headers=headers)  # type: ignore[arg-type]
+    r = world.client.get("/api/v1/me", headers=headers)
     assert r.status_code == 401, (case, r.status_code, r.text[:200])
     assert r.headers["www-authenticate"] == "Bearer"
     body = r.json()
@@ -162,7 +162,7 @@ def test_every_route_but_sign_in_needs_a_token_and_an_entry_in_the_table(tmp_pat
     from matchgate.web.pages import web_user
 
     def calls(dependant: Dependant) -> set[object]:
-        found = {d.call for d in dependant.dependencies}
+        found: set[object] = {d.call for d in dependant.dependencies}
         for sub in dependant.dependencies:
             found |= calls(sub)
         return found

@@ -6,9 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from matchgate.agreement import Agreement, load_agreement
@@ -119,7 +121,8 @@ def test_inconsistent_basis_lists_each_rule() -> None:
      "boolean"),
     (lambda d: d["safeguards"].update(status="fine"), "safeguards.status", "current"),
 ])
-def test_each_malformed_value_is_named(change, field: str, fragment: str) -> None:
+def test_each_malformed_value_is_named(change: Callable[[dict], object], field: str,
+                                       fragment: str) -> None:
     data = _data()
     change(data)
     problems = _problems(data)
@@ -139,9 +142,7 @@ def test_unreadable_and_undecodable_files(tmp_path: Path) -> None:
     assert "line 2" in str(info.value)
 
 
-def _cli():
-    import typer
-
+def _cli() -> typer.Typer:
     app = typer.Typer()
     register(app)
     app.command("noop")(lambda: None)

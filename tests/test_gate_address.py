@@ -14,7 +14,7 @@ GOOD = {"street": "1418 N Main St", "unit": "Apt 2B", "city": "Springfield", "st
         "zip": "62702"}
 
 
-def reasons(options: AddressGate = OPTIONS, **changes: str | None) -> list[str]:
+def reasons(options: AddressGate = OPTIONS, /, **changes: str | None) -> list[str]:
     return [r.reason for r in check_address({**GOOD, **changes}, options)]
 
 

@@ -19,10 +19,11 @@ MANIFEST = load_manifest(ROOT / "examples" / "manifest.toml")
 COURT = load_agreement(ROOT / "examples" / "agreement-court-order.toml")
 COURT_MANIFEST = load_manifest(ROOT / "examples" / "manifest-court-order.toml")
 TODAY = date(2026, 1, 15)
-PERSON = {"first_name": "Maria", "middle_name": "Elena", "last_name": "Garcia Lopez",
-          "suffix": None, "date_of_birth": "1985-03-12", "tin": None,
-          "street": "1418 N Main St", "unit": "Apt 2B", "city": "Springfield", "state": "IL",
-          "zip": "62702"}
+PERSON: dict[str, str | None] = {
+    "first_name": "Maria", "middle_name": "Elena", "last_name": "Garcia Lopez",
+    "suffix": None, "date_of_birth": "1985-03-12", "tin": None,
+    "street": "1418 N Main St", "unit": "Apt 2B", "city": "Springfield", "state": "IL",
+    "zip": "62702"}
 
 
 def manifest_reasons(manifest: Manifest = MANIFEST, agreement: Agreement = AGREEMENT,
@@ -78,7 +79,7 @@ def test_agreement_state(agreement_changes: dict, today: date, reason: str) -> N
 # -- duplicates and limits ----------------------------------------------------------------------
 
 def row(n: int, request_id: str | None = None, **changes: str | None) -> RequestRow:
-    fields = {c: None for c in REQUEST_COLUMNS}
+    fields: dict[str, str | None] = {c: None for c in REQUEST_COLUMNS}
     fields.update(PERSON)
     fields.update(changes)
     rid = request_id or f"R{n}"
@@ -158,7 +159,8 @@ def test_screening_over_processes_gives_the_checks_of_one_process() -> None:
     from matchgate.pipeline import standardize_requests
     from matchgate.screening import screen
 
-    people = [RequestRow(n, f"R{n}", {c: None for c in REQUEST_COLUMNS} | {
+    blank: dict[str, str | None] = {c: None for c in REQUEST_COLUMNS}
+    people = [RequestRow(n, f"R{n}", blank | {
         **PERSON, "request_id": f"R{n}", "zip": "62702" if n % 3 else "00000",
         "first_name": "Maria" if n % 5 else "XXX", "reason": "Removal proceedings of the "
         "named alien under the order cited", "tax_periods": "2024",

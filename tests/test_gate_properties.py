@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 AGREEMENT = load_agreement(ROOT / "examples" / "agreement.toml")
 MANIFEST = load_manifest(ROOT / "examples" / "manifest.toml")
 TODAY = date(2026, 1, 15)
-VALID = [
+VALID: list[dict[str, str | None]] = [
     {"first_name": "Maria", "middle_name": "Elena", "last_name": "Garcia Lopez",
      "date_of_birth": "1985-03-12", "street": "1418 N Main St", "unit": "Apt 2B",
      "city": "Springfield", "state": "IL", "zip": "62702"},

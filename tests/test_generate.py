@@ -328,7 +328,7 @@ def test_hard_outsiders_look_like_taxpayers(requests: list[dict], truth: list[di
     names = {(plain(r["first_name"]), plain(r["last_name"])) for r in master}
     surnames = {plain(r["last_name"]) for r in master}
     by_id = {r["request_id"]: r for r in requests}
-    hits = {"namesake": [], "same_household": []}
+    hits: dict[str, list[bool]] = {"namesake": [], "same_household": []}
     for t in truth:
         tokens = set(t["variation"].split(";"))
         kind = next(iter(tokens & hits.keys()), None)

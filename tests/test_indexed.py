@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -19,9 +20,12 @@ from matchgate.match.sqlpy import compile_condition
 from matchgate.match.train import DEFAULT_MODEL_PATH
 from matchgate.pipeline import standardize_requests
 
+# the master store and the standardized requests
+Batch = tuple[Path, pa.Table]
+
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory: pytest.TempPathFactory):
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
     tmp = tmp_path_factory.mktemp("indexed")
     report = generate(tmp / "g", taxpayers=4000, requests=600, seed=31)
     store = tmp / "store.duckdb"
@@ -30,13 +34,14 @@ def batch(tmp_path_factory: pytest.TempPathFactory):
     return store, standardize_requests(rows)
 
 
-def _rows(table) -> dict[tuple[str, str], dict]:
+def _rows(table: pa.Table) -> dict[tuple[str, str], dict]:
     return {(r["request_id"], r["tin"]): r for r in table.to_pylist()}
 
 
 @pytest.mark.parametrize(("cap", "narrow_from"), [(1000, 10**9), (3, 10**9), (1000, 0),
                                                   (3, 0)])
-def test_the_indexed_engine_finds_what_splink_finds(batch, cap: int, narrow_from: int) -> None:
+def test_the_indexed_engine_finds_what_splink_finds(batch: Batch, cap: int,
+                                                   narrow_from: int) -> None:
     """With the rules' filters applied in blocking (narrow_from 0) or only in scoring."""
     store, table = batch
     splink = _rows(DuckDBMatchEngine(store, key_cap=cap).find_candidates(table))
@@ -57,7 +62,7 @@ def test_the_indexed_engine_finds_what_splink_finds(batch, cap: int, narrow_from
 
 
 def test_a_bulk_chunk_gets_its_evidence_as_a_struct_of_the_same_values(
-        batch, monkeypatch: pytest.MonkeyPatch) -> None:
+        batch: Batch, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past FEW_ROWS (a bulk chunk) the evidence comes as a struct, not JSON text: the same
     weights and levels, value for value, and every other column unchanged."""
     from matchgate.match import indexed as indexed_module
@@ -77,7 +82,7 @@ def test_a_bulk_chunk_gets_its_evidence_as_a_struct_of_the_same_values(
             {k: v for k, v in row.items() if k != "evidence"}, key
 
 
-def test_a_low_cap_leaves_pairs_out(batch) -> None:
+def test_a_low_cap_leaves_pairs_out(batch: Batch) -> None:
     store, table = batch
     from matchgate.match.inputs import requests_input
 
@@ -86,7 +91,7 @@ def test_a_low_cap_leaves_pairs_out(batch) -> None:
         IndexedMatchEngine(store).block(shaped).request)
 
 
-def test_filters_applied_in_blocking_leave_only_pairs_scoring_would_drop(batch) -> None:
+def test_filters_applied_in_blocking_leave_only_pairs_scoring_would_drop(batch: Batch) -> None:
     """The pairs of the filtered rules (a date of birth missing on one side, the same year of
     birth) are cut before any master row is taken: fewer pairs, and none that a rule reaches."""
     store, table = batch
@@ -113,7 +118,7 @@ def test_filters_applied_in_blocking_leave_only_pairs_scoring_would_drop(batch) 
         assert reached(row, request) is not True
 
 
-def test_the_threshold_is_applied(batch) -> None:
+def test_the_threshold_is_applied(batch: Batch) -> None:
     store, table = batch
     engine = IndexedMatchEngine(store)
     high = engine.find_candidates(table, threshold_probability=0.9)
@@ -121,7 +126,7 @@ def test_the_threshold_is_applied(batch) -> None:
     assert min(high.column("match_probability").to_pylist()) >= 0.9
 
 
-def test_configuration_chooses_the_indexed_engine_by_default(batch) -> None:
+def test_configuration_chooses_the_indexed_engine_by_default(batch: Batch) -> None:
     from matchgate.settings import Settings
 
     store, _ = batch
@@ -129,7 +134,7 @@ def test_configuration_chooses_the_indexed_engine_by_default(batch) -> None:
     assert isinstance(make_engine("indexed", store), IndexedMatchEngine)
 
 
-def test_an_index_of_another_format_is_rebuilt(batch) -> None:
+def test_an_index_of_another_format_is_rebuilt(batch: Batch) -> None:
     store, _ = batch
     engine = IndexedMatchEngine(store)
     folder = index_dir_for(store, engine.master_version)
@@ -142,7 +147,7 @@ def test_an_index_of_another_format_is_rebuilt(batch) -> None:
     assert json.loads((rebuilt.directory / "rules.json").read_text()) == held
 
 
-def test_requests_without_keys_reach_no_row(batch) -> None:
+def test_requests_without_keys_reach_no_row(batch: Batch) -> None:
     store, table = batch
     engine = IndexedMatchEngine(store)
     assert engine.find_candidates(table.slice(0, 0)).num_rows == 0
@@ -153,7 +158,7 @@ def test_requests_without_keys_reach_no_row(batch) -> None:
     assert engine.find_candidates(lone).num_rows == 0
 
 
-def test_repeated_columns_are_stored_once_and_read_as_values(batch) -> None:
+def test_repeated_columns_are_stored_once_and_read_as_values(batch: Batch) -> None:
     """rows.arrow holds columns of repeated values (the state, the given name)
     dictionary-encoded (a take copies codes, not strings), a column of unique values such as
     the TIN as it is; rows read back as values."""
@@ -176,7 +181,7 @@ def test_repeated_columns_are_stored_once_and_read_as_values(batch) -> None:
     assert [tuple(r.values()) for r in got.to_pylist()] == expected
 
 
-def test_keys_point_at_the_latest_of_a_taxpayers_alike_rows(batch) -> None:
+def test_keys_point_at_the_latest_of_a_taxpayers_alike_rows(batch: Batch) -> None:
     """A taxpayer's years with the same name, date of birth and address are one row to the
     pairs: every key of such a row points at the latest of them, and every row a key points
     at is the latest of its kind. The keys still count every row (a key's count caps it)."""
@@ -203,7 +208,7 @@ def test_keys_point_at_the_latest_of_a_taxpayers_alike_rows(batch) -> None:
     assert len(tin_rule.hashes) == with_tin
 
 
-def test_rows_that_differ_are_never_merged(batch) -> None:
+def test_rows_that_differ_are_never_merged(batch: Batch) -> None:
     """A proposal that pairs rows whose columns differ (as a hash collision would) is refused
     for those rows: each then stands for itself."""
     from matchgate.match.keyindex import canonical_positions

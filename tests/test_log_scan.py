@@ -120,7 +120,7 @@ def cli_half(cli: Callable[..., tuple[int, str]], population: GenerateReport, ho
 
 
 def api_half(client: httpx.Client | TestClient, tokens: list[str], population: GenerateReport,
-             requests: Path, work: Callable[[], None]) -> None:
+             requests: Path, work: Callable[[], object]) -> None:
     """Upload a batch, let `work` run it, decide a review item, read the answers; and a bad call
     whose values must not be logged either."""
     requester, reviewer = ({"Authorization": f"Bearer {t}"} for t in tokens)

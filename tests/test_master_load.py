@@ -4,6 +4,7 @@ errors that name the file and column, and atomic replacement."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,7 @@ from matchgate.cli.master_cmd import register
 from matchgate.columns import MASTER_COLUMNS, STD_COLUMNS
 from matchgate.errors import InputError, StoreError
 from matchgate.master.generate import generate
-from matchgate.master.load import file_version, load_master
+from matchgate.master.load import MasterLoadReport, file_version, load_master
 from matchgate.master.store import open_master
 
 GOOD = [
@@ -43,7 +44,7 @@ BAD = [
 ]
 
 
-def write_csv(path: Path, rows: list[tuple[str, ...]], columns: tuple[str, ...] = MASTER_COLUMNS
+def write_csv(path: Path, rows: Sequence[tuple[str, ...]], columns: tuple[str, ...] = MASTER_COLUMNS
               ) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -52,15 +53,18 @@ def write_csv(path: Path, rows: list[tuple[str, ...]], columns: tuple[str, ...] 
     return path
 
 
+Loaded = tuple[Path, MasterLoadReport]  # the store and the load's report
+
+
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     tmp = tmp_path_factory.mktemp("load")
     source = write_csv(tmp / "master.csv", GOOD + BAD)
     report = load_master(source, tmp / "store.duckdb")
     return tmp / "store.duckdb", report
 
 
-def test_rows_are_standardized_and_kept(loaded: tuple[Path, object]) -> None:
+def test_rows_are_standardized_and_kept(loaded: Loaded) -> None:
     store, report = loaded
     with duckdb.connect(str(store), read_only=True) as con:
         cols = {r[0] for r in con.sql("DESCRIBE master_history").fetchall()}
@@ -68,11 +72,11 @@ def test_rows_are_standardized_and_kept(loaded: tuple[Path, object]) -> None:
         rows = con.sql("SELECT std_first, std_last_first, std_last_second, std_zip5, tin_type "
                        "FROM master_history WHERE tin = '912701234'").fetchall()
     assert rows == [("MARIA", "GARCIA", "LOPEZ", "78701", "ITIN")]
-    assert report.history_rows == 4  # type: ignore[attr-defined]
-    assert report.taxpayers == 2  # type: ignore[attr-defined]
+    assert report.history_rows == 4
+    assert report.taxpayers == 2
 
 
-def test_last_known_address_is_the_latest_tax_year(loaded: tuple[Path, object]) -> None:
+def test_last_known_address_is_the_latest_tax_year(loaded: Loaded) -> None:
     store, _ = loaded
     with open_master(store) as handle:
         row = handle.cursor().sql(
@@ -81,10 +85,10 @@ def test_last_known_address_is_the_latest_tax_year(loaded: tuple[Path, object]) 
     assert row == [("48 Elm Avenue", "Apt 2", "62702", 2023, "48", "2")]
 
 
-def test_rejects_are_counted_by_reason_and_kept(loaded: tuple[Path, object]) -> None:
+def test_rejects_are_counted_by_reason_and_kept(loaded: Loaded) -> None:
     store, report = loaded
-    assert report.rejected_rows == 5  # type: ignore[attr-defined]
-    assert report.rejects_by_reason == {  # type: ignore[attr-defined]
+    assert report.rejected_rows == 5
+    assert report.rejects_by_reason == {
         "invalid_tin": 2, "missing_last_name": 1, "invalid_tax_year": 1,
         "tin_type_mismatch": 1}
     with duckdb.connect(str(store), read_only=True) as con:
@@ -94,11 +98,11 @@ def test_rejects_are_counted_by_reason_and_kept(loaded: tuple[Path, object]) -> 
     assert kept[3] == (8, "invalid_tax_year", "Dora", "1850")
 
 
-def test_meta_records_version_and_counts(loaded: tuple[Path, object], tmp_path: Path) -> None:
+def test_meta_records_version_and_counts(loaded: Loaded, tmp_path: Path) -> None:
     store, report = loaded
     with open_master(store) as handle:
         meta = handle.meta()
-    assert meta.master_version == report.master_version  # type: ignore[attr-defined]
+    assert meta.master_version == report.master_version
     assert len(meta.master_version) == 16
     assert (meta.history_rows, meta.taxpayers, meta.rejected_rows) == (4, 2, 5)
 

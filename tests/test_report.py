@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from batch_helper import RanBatch, run_batch
 from matchgate.cli.main import run
@@ -26,7 +27,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RanBatch]:
     batch.services.store.close()
 
 
-def key(ran: RanBatch) -> object:
+def key(ran: RanBatch) -> Ed25519PublicKey:
     return load_public_key(public_key_path(ran.settings.resolved_signing_key()))
 
 

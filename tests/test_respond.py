@@ -43,14 +43,16 @@ def test_formula_cells_are_neutralized(tmp_path: Path) -> None:
 
 
 def test_evaluate_counts_wrong_disclosures_against_precision() -> None:
-    truth = {"A": {"category": "in_master", "true_tin": "1"},
-             "B": {"category": "in_master", "true_tin": "2"},
-             "C": {"category": "not_in_master", "true_tin": None},
-             "D": {"category": "invalid", "true_tin": None}}
-    decisions = [{"request_id": "A", "code": "VERIFIED", "matched_tin": "1"},
-                 {"request_id": "B", "code": "NO_MATCH", "matched_tin": None},
-                 {"request_id": "C", "code": "ADDRESS_DIFFERS", "matched_tin": "9"},
-                 {"request_id": "D", "code": "REJECTED_ADDRESS", "matched_tin": None}]
+    truth: dict[str, dict[str, str | None]] = {
+        "A": {"category": "in_master", "true_tin": "1"},
+        "B": {"category": "in_master", "true_tin": "2"},
+        "C": {"category": "not_in_master", "true_tin": None},
+        "D": {"category": "invalid", "true_tin": None}}
+    decisions: list[dict[str, str | None]] = [
+        {"request_id": "A", "code": "VERIFIED", "matched_tin": "1"},
+        {"request_id": "B", "code": "NO_MATCH", "matched_tin": None},
+        {"request_id": "C", "code": "ADDRESS_DIFFERS", "matched_tin": "9"},
+        {"request_id": "D", "code": "REJECTED_ADDRESS", "matched_tin": None}]
     acc = evaluate(decisions, truth)
     assert acc.precision == 0.5
     assert acc.recall == 0.5

@@ -34,7 +34,9 @@ def accounting_count(ran: RanBatch) -> int:
 
 def test_each_kind_is_purged_in_its_time_and_once(ran: RanBatch) -> None:
     store, batch_id = ran.services.store, ran.result.batch_id
-    received = store.get_batch(batch_id=batch_id)["created_at"].date()
+    stored = store.get_batch(batch_id=batch_id)
+    assert stored is not None
+    received = stored["created_at"].date()
     retention = ran.services.agreement_in_force("IE-TAX-2025-001").retention
     days = {"requests": retention.requests_days, "responses": retention.responses_days,
             "candidates": retention.candidates_days}

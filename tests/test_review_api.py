@@ -79,6 +79,7 @@ def household_batch(world: World) -> str:
     surname, the date of birth and the address: another member with that initial fits too
     (a candidate), the date of birth singles out the best one, and the initial alone sends it
     to review."""
+    assert world.settings.match_store is not None  # the test world names its master store
     with open_master(world.settings.match_store) as master:
         cur = master.cursor()
         pairs = cur.execute(HOUSEHOLDS).fetchall()
@@ -121,10 +122,14 @@ def test_review_shows_the_request_beside_each_candidate_considered(world: World)
     assert [c["match_probability"] for c in shown] == [c["match_probability"] for c in stored]
     first, second = shown[0], shown[1]
     assert first["fields"] == view["fields"] and first["evidence"] == view["evidence"]
-    records = {c["tin"]: taxpayer(world.settings.match_store, c["tin"]) for c in stored[:2]}
+    master = world.settings.match_store
+    assert master is not None  # the test world names its master store
+    records = {c["tin"]: taxpayer(master, c["tin"]) for c in stored[:2]}
     for c, tin in ((first, stored[0]["tin"]), (second, stored[1]["tin"])):
         by_field = {f["field"]: f for f in c["fields"]}
-        assert by_field["last_name"]["candidate"] == records[tin]["last_name"]
+        record = records[tin]
+        assert record is not None
+        assert by_field["last_name"]["candidate"] == record["last_name"]
         assert {e["comparison"] for e in c["evidence"]} \
             == set(stored[c["rank"] - 1]["match_weights"])
     assert first["fields"] != second["fields"] or first["evidence"] != second["evidence"]
@@ -287,9 +292,11 @@ def test_a_dead_workers_batch_is_finished_by_another_without_double_answers(
     dead = world.worker("dead")
     assert jobs.claim_job(store, worker="dead", lease=timedelta(seconds=-1)) == batch
     dead.process(batch)  # it answered everything, then died before marking the job done
-    assert jobs.get_job(store, batch_id=batch)["status"] == "running"
+    running = jobs.get_job(store, batch_id=batch)
+    assert running is not None and running["status"] == "running"
     assert world.worker("alive").run_once() == batch
     job = jobs.get_job(store, batch_id=batch)
+    assert job is not None
     assert job["status"] == "done" and job["worker"] == "alive" and job["attempts"] == 2
     answered = [json.loads(e["details"]) for e in AuditLog(store).read(limit=100000)
                 if e["batch_id"] == batch and e["event_type"] == "batch.completed"]

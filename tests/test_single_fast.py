@@ -168,6 +168,7 @@ def test_evidence_parsed_by_duckdb_or_json_gives_the_same_candidates(
         [candidate_from_row(r) for r in many.to_pylist()]
     # read in arrays (struct evidence) or row by row (text): the same candidates, facts,
     # weights and evidence
+    from matchgate.decide import Candidate
     from matchgate.pipeline import candidates_by_request, struct_rows
 
     by_struct = candidates_by_request(parsed)
@@ -177,7 +178,7 @@ def test_evidence_parsed_by_duckdb_or_json_gives_the_same_candidates(
     evidence = parsed.column("evidence").combine_chunks()
     assert struct_rows(evidence) == evidence.to_pylist()
     assert struct_rows(evidence.slice(3, 40)) == evidence.slice(3, 40).to_pylist()
-    def order(c):
+    def order(c: Candidate) -> tuple[str, float, str, str]:
         return (c.tin, c.match_weight, c.std_dob or "", c.household_key or "")
 
     assert sorted(flat, key=order) == sorted(by_row, key=order)
@@ -244,14 +245,15 @@ def test_candidates_with_the_same_levels_share_their_gamma_only_when_none_is_nul
     a null level (or anything beside the weights and levels) takes struct_rows itself."""
     from matchgate.pipeline import _evidences, level_combinations, struct_rows
 
-    def read(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    def read(rows: list[dict]) -> tuple[list[dict], list[dict | None]]:
         evidence = pa.array(rows)
         _, combinations, inverse = level_combinations(evidence.field("gamma"))
         return _evidences(evidence, combinations, inverse.tolist()), struct_rows(evidence)
 
-    rows = [{"match_weights": {"a": 1.5, "b": -2.0}, "gamma": {"a": 3, "b": 0}},
-            {"match_weights": {"a": 0.25, "b": None}, "gamma": {"a": 3, "b": 0}},
-            {"match_weights": {"a": 1.5, "b": -2.0}, "gamma": {"a": 1, "b": -1}}]
+    rows: list[dict[str, Any]] = [
+        {"match_weights": {"a": 1.5, "b": -2.0}, "gamma": {"a": 3, "b": 0}},
+        {"match_weights": {"a": 0.25, "b": None}, "gamma": {"a": 3, "b": 0}},
+        {"match_weights": {"a": 1.5, "b": -2.0}, "gamma": {"a": 1, "b": -1}}]
     shared, expected = read(rows)
     assert shared == expected
     assert shared[0]["gamma"] is shared[1]["gamma"]  # the same levels: one dict
@@ -281,8 +283,8 @@ def test_a_candidate_made_without_its_init_equals_one_made_by_it() -> None:
     assert fast == built and type(fast) is Candidate and hash(fast) == hash(built)
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.tin = "other"  # type: ignore[misc]
-    required = {"tin": "900000002", "match_probability": 0.5, "match_weight": 0.0,
-                "address_is_last_known": False}
+    required: dict[str, Any] = {"tin": "900000002", "match_probability": 0.5,
+                                "match_weight": 0.0, "address_is_last_known": False}
     defaults = _candidate(dict(required))  # some fields left out: the constructor fills them
     assert defaults == Candidate(**required)
     with pytest.raises(TypeError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ UNAUDITED = {"dependencies": [
     {"name": "uvicorn", "version": "0.54.0", "vulns": []}], "fixes": []}
 
 
-def audit(tmp_path: Path, report: dict[str, object], exceptions: str = "",
+def audit(tmp_path: Path, report: Mapping[str, object], exceptions: str = "",
           strict: bool = False) -> tuple[int, str]:
     (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
     (tmp_path / "exceptions.txt").write_text(exceptions, encoding="utf-8")

@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     fastpath = FastPath(args.store)
     open_seconds = time.monotonic() - started
-    latencies, codes = [], {}
+    latencies: list[float] = []
+    codes: dict[str, int] = {}
     for fields in _requests(args.requests, args.count):
         t0 = time.perf_counter()
         decision, _ = decide_single(fastpath, fields, THRESHOLDS)

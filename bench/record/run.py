@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 
 from matchgate.audit import AuditEvent, AuditLog
 from matchgate.store import Store
@@ -75,7 +75,8 @@ def run(url: str, n: int) -> float:
     started = time.monotonic()
     for start in range(0, n, CHUNK):
         part = rows[start:start + CHUNK]
-        events, accounting = [], []
+        events: list[AuditEvent] = []
+        accounting: list[dict[str, Any]] = []
         for d in part:
             events.append(ev("request.gated", d["request_id"], {}))
             details: dict[str, Any] = {"code": d["code"], "reason": d["reason"], "candidates": 2}
@@ -92,8 +93,11 @@ def run(url: str, n: int) -> float:
                     "agreement_version": "v1", "approved_by": "matchgate (automatic)",
                     "disclosed_fields": "verification_code"})
         if one_transaction:
+            def write_events(conn: Connection, e: list[AuditEvent] = events) -> int:
+                return log.append_in(conn, e)
+
             store.record_decisions(batch_id="B", decisions=part, accounting=accounting,
-                                   also=lambda conn, e=events: log.append_in(conn, e))
+                                   also=write_events)
         else:
             log.append(events)
             store.record_decisions(batch_id="B", decisions=part, accounting=accounting)

@@ -80,11 +80,15 @@ class Case:
 
 
 def _bytes(data: bytes) -> Callable[[Path], None]:
-    return lambda p: p.write_bytes(data)
+    def write(p: Path) -> None:
+        p.write_bytes(data)
+    return write
 
 
 def _text(text: str) -> Callable[[Path], None]:
-    return lambda p: p.write_bytes(text.encode("utf-8"))
+    def write(p: Path) -> None:
+        p.write_bytes(text.encode("utf-8"))
+    return write
 
 
 def _huge_field(path: Path) -> None:
