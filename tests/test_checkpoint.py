@@ -84,7 +84,7 @@ def test_killed_batch_resumes_and_answers_each_request_once(tmp_path: Path) -> N
     (received,) = batch_events["batch.received"]
     assert set(in_rows) == set(decided)
     assert received["requests_sha256"] == hashlib.sha256(
-        "".join(f"{rid}\n" for rid in in_rows).encode()).hexdigest()
+        "".join(f"{json.dumps(rid)}\n" for rid in in_rows).encode()).hexdigest()
     outcome = {rid for kind, rid in events if kind in ("request.decided", "request.gated")}
     assert outcome == set(decided)
     (completed,) = batch_events["batch.completed"]

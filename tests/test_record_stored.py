@@ -131,7 +131,7 @@ EXPECTED_DECISIONS: list[tuple[Any, ...]] = [
      '<agreement version>', 'M-test', 'matchgate'),
 ]
 
-RECEIVED = hashlib.sha256(b"R1\nR2\nR3\nR4\n").hexdigest()
+RECEIVED = hashlib.sha256(b'"R1"\n"R2"\n"R3"\n"R4"\n').hexdigest()
 EXPECTED_EVENTS: list[tuple[Any, ...]] = [
     # the batch's receipt is one event: the digest of its request_ids in row order stands for
     # each of them (audit/digests.py)

@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
 
 BLOCK = 1 << 20
 
 
 def request_ids_digest(request_ids: Iterable[str]) -> str:
-    """SHA-256 (hex) of the request_ids in row order, each followed by a newline (UTF-8)."""
-    return hashlib.sha256("".join(f"{rid}\n" for rid in request_ids).encode("utf-8")
-                          ).hexdigest()
+    """SHA-256 (hex) of the request_ids in row order, one per line, each as a JSON string
+    (ASCII, as json.dumps writes it: a newline or a quote inside an id is escaped, so no two
+    lists of ids give the same text)."""
+    return hashlib.sha256("".join(f"{_json_string(rid)}\n" for rid in request_ids)
+                          .encode("ascii")).hexdigest()
 
 
 def file_digest(path: Path) -> str:
