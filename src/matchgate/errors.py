@@ -119,6 +119,16 @@ class AuditChainBroken(MatchgateError):
     exit_code = 4
 
 
+class StoreInconsistent(MatchgateError):
+    """The store holds what a crash or an edit must never leave: a request without its
+    decision, an event twice, requests that differ from those received (audit/consistency.py).
+    The same exit code as a broken chain: both mean the record cannot be trusted as it is."""
+
+    code = "store_inconsistent"
+    status = 500
+    exit_code = 4
+
+
 @dataclass
 class ProblemCollector:
     """Collects problems so that a user can fix all of them in one pass."""

@@ -74,11 +74,11 @@ def _counts(conn: Connection, batch_id: str, *conditions: Any) -> Counter[str]:
     return Counter({str(rid): int(n) for rid, n in conn.execute(query) if rid is not None})
 
 
-def _ids(conn: Connection, table: Any, batch_id: str) -> list[str]:
-    """The batch's request_ids in the table (the requests in row order)."""
+def _ids(conn: Connection, table: Any, batch_id: str, *, order_by: Any = None) -> list[str]:
+    """The batch's request_ids in the table (in the order given, if one is)."""
     query = select(table.c.request_id).where(table.c.batch_id == batch_id)
-    if "row_number" in table.c:
-        query = query.order_by(table.c.row_number)
+    if order_by is not None:
+        query = query.order_by(order_by)
     return [str(r) for r in conn.execute(query).scalars()]
 
 
@@ -118,7 +118,7 @@ def _check_received(report: ConsistencyReport, batch_id: str, received: dict[str
 
 def _check_batch(conn: Connection, report: ConsistencyReport, batch_id: str,
                  status: str) -> None:
-    requests = _ids(conn, REQUESTS, batch_id)
+    requests = _ids(conn, REQUESTS, batch_id, order_by=REQUESTS.c.row_number)
     decided = _ids(conn, DECISIONS, batch_id)
     report.requests += len(requests)
     if stray := set(decided) - set(requests):

@@ -13,7 +13,7 @@ from matchgate.audit.export import export_log
 from matchgate.audit.offline import verify_export
 from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.cli.options import DatabaseOption, database_url
-from matchgate.errors import AuditChainBroken, InputError, NotFound
+from matchgate.errors import InputError, NotFound, StoreInconsistent
 from matchgate.settings import Settings
 from matchgate.store import Store
 from matchgate.transparency import load_public_key, public_key_path
@@ -86,7 +86,7 @@ def consistency(
     for problem in report.problems:
         typer.echo(f"  {problem}")
     if not report.ok:
-        raise AuditChainBroken(f"the store is not consistent: {report.problems[0]}",
+        raise StoreInconsistent(f"the store is not consistent: {report.problems[0]}",
                                hint="each problem is listed above; restore from a backup "
                                     "and report it as an incident")
 
