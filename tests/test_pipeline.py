@@ -138,13 +138,16 @@ def test_audit_chain_intact_with_an_event_per_stage(
     received, completed = (json.loads(next(e["details"] for e in events if e["event_type"] == k))
                            for k in ("batch.received", "batch.completed"))
     assert received["rows"] == completed["responses"] == result.total
-    # each request gated once, and each that passed the gate decided once
-    gated = Counter(e["request_id"] for e in events if e["event_type"] == "request.gated")
-    assert len(gated) == result.total and set(gated.values()) == {1}
-    passed = {e["request_id"] for e in events
-              if e["event_type"] == "request.gated" and e["outcome"] == "success"}
-    decided = Counter(e["request_id"] for e in events if e["event_type"] == "request.decided")
-    assert set(decided) == passed and set(decided.values()) == {1}
+    # one verdict per request: rejected by the gate (request.gated, failure), or let through
+    # and decided (request.decided, which says the gate passed it); never both, never twice
+    verdicts = Counter(e["request_id"] for e in events
+                       if e["event_type"] in ("request.gated", "request.decided"))
+    assert len(verdicts) == result.total and set(verdicts.values()) == {1}
+    rejected = {e["request_id"] for e in events if e["event_type"] == "request.gated"}
+    assert {e["outcome"] for e in events if e["event_type"] == "request.gated"} == {"failure"}
+    decided = [json.loads(e["details"]) for e in events if e["event_type"] == "request.decided"]
+    assert {d["gate"] for d in decided} == {"passed"}
+    assert len(rejected) + len(decided) == result.total and rejected and decided
 
 
 def test_running_the_same_batch_again_answers_nothing_twice(

@@ -93,8 +93,7 @@ def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BatchRun:
         Decision("R3", Code.NO_MATCH, "below_threshold", None, None, None, None),
     ]
     candidates = {"R1": [rival, best], "R2": [moved], "R3": [rival]}
-    gated = [run._event("request.gated", request_id=rid) for rid in ("R1", "R2", "R3")]
-    run._record_decisions(decisions, candidates, {"R1": 2, "R2": 1, "R3": 1}, gated)
+    run._record_decisions(decisions, candidates, {"R1": 2, "R2": 1, "R3": 1})
     assert AuditLog(store).verify().ok
     return run
 
@@ -139,28 +138,24 @@ EXPECTED_EVENTS: list[tuple[Any, ...]] = [
      '<agreement version>', f'{{"requests_sha256":"{RECEIVED}","rows":4,"source":"requests.csv"}}'),
     (2, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R4', 'failure',
      '<agreement version>', '{"field":"tax_periods","reason":"missing_tax_periods"}'),
-    (3, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R1', 'success',
-     '<agreement version>', '{}'),
-    (4, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R2', 'success',
-     '<agreement version>', '{}'),
-    (5, 'tester', 'disclosure_officer', 'cli', 'request.gated', '<batch>', 'R3', 'success',
-     '<agreement version>', '{}'),
-    (6, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R1', 'success',
+    # a request the gate let through has no request.gated event: its request.decided says
+    # "gate": "passed" (one verdict event per request)
+    (3, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R1', 'success',
      '<agreement version>',
-     '{"candidates":2,"code":"VERIFIED","match_probability":0.999,"reason":"match_single","taxpayer":"tinref:accda7583dc2b8117d48b12c3bc7d36d:0001"}'),
-    (7, 'tester', 'disclosure_officer', 'cli', 'disclosure', '<batch>', 'R1', 'success',
+     '{"candidates":2,"code":"VERIFIED","gate":"passed","match_probability":0.999,"reason":"match_single","taxpayer":"tinref:accda7583dc2b8117d48b12c3bc7d36d:0001"}'),
+    (4, 'tester', 'disclosure_officer', 'cli', 'disclosure', '<batch>', 'R1', 'success',
      '<agreement version>',
      '{"fields":["verification_code"],"legal_basis":"6103(i)(2)","recipient":"Immigration '
      'enforcement agency","taxpayer":"tinref:accda7583dc2b8117d48b12c3bc7d36d:0001"}'),
-    (8, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R2', 'success',
+    (5, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R2', 'success',
      '<agreement version>',
-     '{"candidates":1,"code":"ADDRESS_DIFFERS","match_probability":0.98,"reason":"match_address_differs","taxpayer":"tinref:e50512d1cb5ee852d4ac97ae944752e9:0003"}'),
-    (9, 'tester', 'disclosure_officer', 'cli', 'disclosure', '<batch>', 'R2', 'success',
+     '{"candidates":1,"code":"ADDRESS_DIFFERS","gate":"passed","match_probability":0.98,"reason":"match_address_differs","taxpayer":"tinref:e50512d1cb5ee852d4ac97ae944752e9:0003"}'),
+    (6, 'tester', 'disclosure_officer', 'cli', 'disclosure', '<batch>', 'R2', 'success',
      '<agreement version>',
      '{"fields":["city","state","street","unit","zip"],"legal_basis":"6103(i)(2)","recipient":"Immigration '
      'enforcement agency","taxpayer":"tinref:e50512d1cb5ee852d4ac97ae944752e9:0003"}'),
-    (10, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R3', 'success',
-     '<agreement version>', '{"candidates":1,"code":"NO_MATCH","reason":"below_threshold"}'),
+    (7, 'tester', 'disclosure_officer', 'cli', 'request.decided', '<batch>', 'R3', 'success',
+     '<agreement version>', '{"candidates":1,"code":"NO_MATCH","gate":"passed","reason":"below_threshold"}'),
 ]
 
 EXPECTED_ACCOUNTING: list[tuple[Any, ...]] = [

@@ -1,6 +1,7 @@
 """The record stage alone: N synthetic decisions (a third disclosing, with accounting records)
-and their audit events (request.gated, request.decided, disclosure) written per chunk of 50,000
-in one transaction each, as the pipeline records them, on SQLite (a file) and on PostgreSQL.
+and their audit events (request.decided, which carries the gate's pass since session 12, and
+disclosure) written per chunk of 50,000 in one transaction each, as the pipeline records them,
+on SQLite (a file) and on PostgreSQL.
 
     PYTHONPATH=src:. python -m bench.record.run --requests 100000 [--postgres URL]
 
@@ -78,8 +79,8 @@ def run(url: str, n: int) -> float:
         events: list[AuditEvent] = []
         accounting: list[dict[str, Any]] = []
         for d in part:
-            events.append(ev("request.gated", d["request_id"], {}))
-            details: dict[str, Any] = {"code": d["code"], "reason": d["reason"], "candidates": 2}
+            details: dict[str, Any] = {"gate": "passed", "code": d["code"],
+                                       "reason": d["reason"], "candidates": 2}
             if d["matched_tin"]:
                 details["taxpayer"] = log.tin_ref(d["matched_tin"])
             events.append(ev("request.decided", d["request_id"], details))

@@ -324,9 +324,7 @@ class BatchRun:
                 decisions = self._decide(table, candidates)
             reached("decide")
             with self._timed("record"):
-                ids = table.column("request_id").to_pylist()
-                gated = [self._event("request.gated", request_id=rid) for rid in ids]
-                self._record_decisions(decisions, candidates, counts, gated)
+                self._record_decisions(decisions, candidates, counts)
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
@@ -386,16 +384,21 @@ class BatchRun:
         self._save(decisions, events, point="gate")
 
     def _record_decisions(self, decisions: Sequence[Decision],
-                          candidates: dict[str, list[Candidate]], counts: dict[str, int],
-                          gated: list[AuditEvent]) -> None:
+                          candidates: dict[str, list[Candidate]], counts: dict[str, int]
+                          ) -> None:
+        """Each decision with its `request.decided` event (and a disclosure's event and
+        accounting record). The decided event is also the request's gate record: it says the
+        request passed the gate ("gate": "passed"), as `request.gated` with outcome failure says
+        a rejection did not (one event per request's verdict rather than two)."""
         stored: list[dict[str, Any]] = []
         accounting: list[dict[str, Any]] = []
-        events = gated
+        events: list[AuditEvent] = []
         for d in decisions:
             row = self._stored(d.request_id, d.code, d.reason, decision=d,
                                considered=candidates.get(d.request_id, []))
             stored.append(row)
-            details: dict[str, Any] = {"code": d.code.value, "reason": d.reason,
+            details: dict[str, Any] = {"gate": "passed", "code": d.code.value,
+                                       "reason": d.reason,
                                        "candidates": counts.get(d.request_id, 0)}
             ref = self.audit.tin_ref(d.matched_tin) if d.matched_tin else None
             if ref is not None:

@@ -14,8 +14,10 @@ provable from the hash-chained log:
   prove it is the one recorded, byte for byte. A response file written again for a done batch
   is one `batch.responses_rewritten` event with its own digest.
 
-Each request keeps its own events where they say something about it alone: the gate's verdict
-(`request.gated`), the decision (`request.decided`) and each disclosure (`disclosure`).
+Each request keeps its own events where they say something about it alone: its verdict, one
+event (`request.gated` with outcome failure for a request the gate rejected, or
+`request.decided`, naming "gate": "passed" and the decision, for one it let through), and each
+disclosure (`disclosure`).
 """
 
 from __future__ import annotations

@@ -29,7 +29,10 @@ from matchgate.store.models import (
 
 Key = tuple[str, str]
 CHUNK = 500
-GATE_EVENTS = ("request.gated",)
+# A request's gate record: `request.gated` (a rejection, or, in batches recorded before
+# session 12, a pass too) or `request.decided`, which is written only for a request that passed
+# the gate and says so ("gate": "passed").
+GATE_EVENTS = ("request.gated", "request.decided")
 
 
 @dataclass
@@ -112,7 +115,7 @@ def gather(store: Store, *, batch_id: str | None = None, start: date | None = No
                                                 REQUESTS.c.dedupe_key], ids)
         events = _by_batches(conn, AUDIT_EVENTS, [
             AUDIT_EVENTS.c.batch_id, AUDIT_EVENTS.c.request_id, AUDIT_EVENTS.c.event_type],
-            ids, AUDIT_EVENTS.c.event_type.in_(("request.gated", "disclosure")))
+            ids, AUDIT_EVENTS.c.event_type.in_((*GATE_EVENTS, "disclosure")))
         accounted = _by_batches(conn, DISCLOSURE_ACCOUNTING, [
             DISCLOSURE_ACCOUNTING.c.batch_id, DISCLOSURE_ACCOUNTING.c.request_id,
             DISCLOSURE_ACCOUNTING.c.taxpayer_tin, DISCLOSURE_ACCOUNTING.c.incident_id], ids)
@@ -124,7 +127,7 @@ def gather(store: Store, *, batch_id: str | None = None, start: date | None = No
         batches=batches, decisions=decisions,
         dedupe_keys={(r["batch_id"], r["request_id"]): r["dedupe_key"] for r in requests},
         gated={(e["batch_id"], e["request_id"]) for e in events
-               if e["event_type"] == "request.gated"},
+               if e["event_type"] in GATE_EVENTS},
         disclosure_events={(e["batch_id"], e["request_id"]) for e in events
                            if e["event_type"] == "disclosure"},
         accounted={(a["batch_id"], a["request_id"]): a for a in accounted},
