@@ -152,6 +152,9 @@ def test_decisions_round_trip_in_row_order(store: Store) -> None:
     assert first["disclosed"] == {"street": "12 ELM ST", "zip": "02139"}
     assert rows[1]["evidence"] == {"name": -1.5}
     assert first["decided_at"].utcoffset() is not None
+    # only the columns asked for (what a response file reads), the same values, in row order
+    only = store.decisions_for_batch(batch_id="B1", only=("request_id", "code", "disclosed"))
+    assert only == [{k: r[k] for k in ("request_id", "code", "disclosed")} for r in rows]
 
 
 def test_a_request_cannot_be_decided_twice(store: Store) -> None:

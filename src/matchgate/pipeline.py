@@ -68,6 +68,7 @@ from matchgate.match.offload import Finder
 from matchgate.progress import NullReporter, Reporter
 from matchgate.respond import (
     ADDRESS_FIELDS,
+    RESPONSE_SOURCE,
     decision_columns,
     disclosable_under,
     disclosed_fields,
@@ -429,7 +430,9 @@ class BatchRun:
         done gets its files written again and one `batch.responses_rewritten` event with the
         new file's digest: its requests were answered once, and the log says so once."""
         started = time.monotonic()
-        decisions = self.store.decisions_for_batch(batch_id=self.batch_id, with_evidence=False)
+        decisions = self.store.decisions_for_batch(
+            batch_id=self.batch_id, with_evidence=False,
+            only=None if self.decisions_path is not None else RESPONSE_SOURCE)
         disclosable = self.disclosable
         with self.reporter.stage("respond", total=len(decisions)) as st:
             write_csv(self.responses_path, response_columns(disclosable),

@@ -35,6 +35,10 @@ def response_columns(disclosable: Sequence[str]) -> list[str]:
     return cols
 
 
+# The columns of a stored decision that response_row reads.
+RESPONSE_SOURCE: tuple[str, ...] = ("request_id", "code", "reason", "disclosed")
+
+
 def response_row(decision: Mapping[str, object]) -> dict[str, object]:
     """The requester's view of one decision: code, reason, a sentence, and what is disclosed.
     Never a score, a TIN or anything else of the master file."""

@@ -236,9 +236,9 @@ class Store:
         with self.reading() as conn:
             return decision_repo.decided_request_ids(conn, batch_id=batch_id)
 
-    def decisions_for_batch(self, *, batch_id: str,
-                            with_evidence: bool = True) -> list[dict[str, Any]]:
+    def decisions_for_batch(self, *, batch_id: str, with_evidence: bool = True,
+                            only: Sequence[str] | None = None) -> list[dict[str, Any]]:
         with self.reading() as conn:
             return decision_repo.decisions_for_batch(conn, batch_id=batch_id,
-                                                     with_evidence=with_evidence)
+                                                     with_evidence=with_evidence, only=only)
 
