@@ -31,13 +31,6 @@ Result = TypeVar("Result")
 
 # How often a child looks whether its parent is still there (seconds).
 PARENT_CHECK_SECONDS = 1.0
-# The child's niceness above its parent's. The batch's own process decides and records (one
-# thread, in order: the longer side at the end of a batch); the child's DuckDB threads use two
-# cores when they can. Under equal priority the child took 1.3 of the 2 cores and the parent
-# fell three chunks behind, which it then recorded alone while a core idled. Niced, the parent
-# keeps its core and the child takes the rest, so the work left at the end is the child's,
-# which uses both cores.
-CHILD_NICENESS = 5
 
 _engine: Any = None
 
@@ -45,8 +38,6 @@ _engine: Any = None
 def _open(recipe: Callable[[], Any], parent: int) -> None:
     """The child's initializer: open the engine, and stop when the parent is gone."""
     global _engine
-    if hasattr(os, "nice"):  # POSIX
-        os.nice(CHILD_NICENESS)
     _engine = recipe()
 
     def watch() -> None:
