@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +16,7 @@ from sqlalchemy import func, select
 
 from matchgate.errors import InputError, StoreError
 from matchgate.store import Store, StoreConflict, StoreNotFound, migrate
-from matchgate.store.engine import make_engine, parse_url
+from matchgate.store.engine import json_value, make_engine, parse_url
 from matchgate.store.models import DECISIONS, REQUESTS, Base
 
 TABLES = {"batches", "requests", "decisions", "audit_events", "audit_head", "store_meta",
@@ -155,6 +157,22 @@ def test_decisions_round_trip_in_row_order(store: Store) -> None:
     # only the columns asked for (what a response file reads), the same values, in row order
     only = store.decisions_for_batch(batch_id="B1", only=("request_id", "code", "disclosed"))
     assert only == [{k: r[k] for k in ("request_id", "code", "disclosed")} for r in rows]
+
+
+ODD_JSON: dict[str, Any] = {"big": 2**70, "float": 0.30000000000000004,
+                            "text": "Zo\u00eb \U0001F600", "empty": {},
+                            "nested": [1, {"none": None, "neg": -1.5e-300}]}
+
+
+def test_json_columns_read_back_as_written(store: Store) -> None:
+    """orjson reads the JSON columns, json.loads what orjson refuses (an integer beyond 64 bits,
+    which json.dumps writes): every value comes back exactly."""
+    new_batch(store)
+    store.record_decisions(batch_id="B1", decisions=[decision("R1", evidence=ODD_JSON)])
+    (row,) = store.decisions_for_batch(batch_id="B1")
+    assert row["evidence"] == ODD_JSON and isinstance(row["evidence"]["big"], int)
+    assert json_value(json.dumps(ODD_JSON)) == ODD_JSON
+    assert math.isnan(json_value("NaN")) and json_value(b'{"a":[]}') == {"a": []}
 
 
 def test_a_request_cannot_be_decided_twice(store: Store) -> None:
