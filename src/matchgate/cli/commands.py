@@ -20,6 +20,7 @@ from matchgate.cli import (
     service_cmd,
     verify_cmd,
 )
+from matchgate.cli.helptext import reflow_help
 
 
 def register(app: typer.Typer) -> None:
@@ -27,3 +28,4 @@ def register(app: typer.Typer) -> None:
                    audit_cmd, demo_cmd, accounting_cmd, retention_cmd, report_cmd, incident_cmd,
                    service_cmd, explain_cmd):
         module.register(app)
+    reflow_help(app)
