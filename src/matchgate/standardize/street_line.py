@@ -38,6 +38,8 @@ _LONG_DESIGNATOR = re.compile(
     r"\b(" + "|".join(word for word, abbr in UNIT_DESIGNATORS.items()
                       if len(word) > len(abbr) and abbr.isalpha() and abbr != "UNIT")
     + r")(?=\s+#?\s*[A-Z]?\d)")
+# More than a screening part's requests (screening.PART), so the second parse of a line is found.
+LINES_REMEMBERED = 16384
 _UNIT_LABELS = ("OccupancyType", "OccupancyIdentifier", "SubaddressType", "SubaddressIdentifier")
 
 
@@ -122,12 +124,15 @@ def _box(parts: dict[str, list[str]]) -> tuple[str | None, str | None]:
     return None, route
 
 
+@lru_cache(maxsize=LINES_REMEMBERED)
 def parse_street_line(line: str | None, whole_line: bool = False) -> StreetLine:
     """Parse an upper-case ASCII street line; with whole_line, also read city, state and ZIP.
 
     Most lines differ only by their house number, so a line that starts with a plain number is
     parsed with a fixed placeholder number (cached per rest of line) and the number is put back;
     if usaddress does not read the placeholder as the house number, the line is parsed as is.
+    The last lines are remembered as they came: screening parses each request's line for the
+    gate and again, a part of the batch later, to standardize it.
     """
     if not line:
         return StreetLine()
