@@ -165,8 +165,9 @@ ODD_JSON: dict[str, Any] = {"big": 2**70, "float": 0.30000000000000004,
 
 
 def test_json_columns_read_back_as_written(store: Store) -> None:
-    """orjson reads the JSON columns, json.loads what orjson refuses (an integer beyond 64 bits,
-    which json.dumps writes): every value comes back exactly."""
+    """orjson reads the JSON columns, json.loads what orjson would read otherwise (it turns an
+    integer beyond 64 bits, which json.dumps writes, into a float) or refuses (NaN): every value
+    comes back exactly."""
     new_batch(store)
     store.record_decisions(batch_id="B1", decisions=[decision("R1", evidence=ODD_JSON)])
     (row,) = store.decisions_for_batch(batch_id="B1")

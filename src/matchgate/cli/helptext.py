@@ -37,8 +37,9 @@ def reflowed(text: str) -> str:
 def reflow_help(app: typer.Typer) -> None:
     """Set every command's help (in the app and its groups) from its docstring, reflowed."""
     for command in app.registered_commands:
-        text = command.help if isinstance(command.help, str) else inspect.getdoc(
-            command.callback) if command.callback else None
+        text = command.help if isinstance(command.help, str) else None
+        if text is None and command.callback is not None:
+            text = inspect.getdoc(command.callback)
         if text:
             command.help = reflowed(text)
     for group in app.registered_groups:
