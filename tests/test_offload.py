@@ -172,3 +172,74 @@ def test_a_child_that_cannot_open_its_engine_is_a_clear_error() -> None:
             time.sleep(0.05)
         with pytest.raises(StoreError, match="stopped before answering"):
             finder.result(finder.submit(getattr, "master_version"))
+
+
+def _copy_rows(source: Path, target: Path, picks: list[tuple[int, str | None]]) -> None:
+    """A request file of the source's rows at the given (0-based) positions, each under its own
+    request_id or the one given (a copy of a request under a new id: a duplicate)."""
+    import csv
+
+    with source.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        rows = list(reader)
+    with target.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        for at, new_id in picks:
+            writer.writerow({**rows[at], **({"request_id": new_id} if new_id else {})})
+
+
+def _batch_after_a_prior_one(report: GenerateReport, store: Path, home: Path, chunk: int,
+                             monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple], Path]:
+    """Batch A (two requests), then batch B: 60 requests, among them the two of A (one in B's
+    first chunk, one later) and copies of B's own requests under new ids (two inside the
+    chunks found before the batch-level checks run, one after them)."""
+    monkeypatch.setattr(pipeline, "OFFLOAD_FROM_CHUNKS", 2)
+    home.mkdir()
+    _copy_rows(report.requests_path, home / "a.csv", [(0, None), (49, None)])
+    picks: list[tuple[int, str | None]] = [(n, None) for n in range(60)]
+    picks[7:7] = [(2, "COPY-OF-3")]
+    picks[12:12] = [(5, "COPY-OF-6")]
+    picks[55:55] = [(10, "COPY-OF-11")]
+    _copy_rows(report.requests_path, home / "b.csv", picks)
+    services = Services.open(Settings(home=home, match_store=store, batch_chunk=chunk))
+    services.load_agreement(example_path("agreement.toml"))
+    for name in ("a", "b"):
+        result = services.verify_batch(requests_path=home / f"{name}.csv",
+                                       manifest_path=report.manifest_path,
+                                       responses_path=home / f"{name}-responses.csv",
+                                       decisions_path=None)
+    rows = services.store.decisions_for_batch(batch_id=result.batch_id, with_evidence=True)
+    assert services.verify_audit().ok
+    return sorted((r["request_id"], r["code"], r["reason"], r["matched_tin"],
+                   r["match_probability"], r["runner_up_probability"], str(r["evidence"]))
+                  for r in rows), home / "b-responses.csv"
+
+
+def test_requests_the_batch_checks_reject_in_the_first_chunks_are_answered_once(
+        population: tuple[GenerateReport, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first chunks are found before the batch-level checks (duplicates, limits) have run
+    (pipeline.BatchRun._work): a request they reject there gets its rejection and nothing
+    else, and every other request the same decision as when the batch is one chunk."""
+    report, store = population
+    small, responses = _batch_after_a_prior_one(report, store, tmp_path / "small", 8,
+                                                monkeypatch)
+    whole, _ = _batch_after_a_prior_one(report, store, tmp_path / "whole", 10_000, monkeypatch)
+    assert small == whole
+    by_id = {d[0]: d for d in small}
+    assert len(by_id) == len(small) == 63
+    for copy in ("COPY-OF-3", "COPY-OF-6", "COPY-OF-11"):
+        assert by_id[copy][1:3] == ("DUPLICATE", "duplicate_in_batch")
+        assert by_id[copy][3] is None
+    import csv
+
+    with report.requests_path.open(newline="", encoding="utf-8") as fh:
+        ids = [r["request_id"] for r in csv.DictReader(fh)]
+    for earlier in (ids[0], ids[49]):
+        assert by_id[earlier][1:3] == ("DUPLICATE", "duplicate_earlier")
+    assert sum(1 for d in small if d[3]) > 5  # matches among the rest
+    with responses.open(newline="", encoding="utf-8") as fh:
+        answered = [r["request_id"] for r in csv.DictReader(fh)]
+    assert sorted(answered) == sorted(by_id)

@@ -24,6 +24,7 @@ colliding row is never paired (at 30 million rows a collision is some 1 in 10^10
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import shutil
@@ -320,10 +321,16 @@ class KeyIndex:
                       for n, keys in enumerate(held["rules"])]
         self.rows = BlockFile(d / "rows.arrow")
         self.taxpayers = BlockFile(d / "taxpayers.arrow")
-        self.taxpayer_tins = np.asarray(self.taxpayers.column("tin").to_numpy(
-            zero_copy_only=False)).astype("S9")
         self.term_frequencies = {c: pq.read_table(d / f"tf_{c}.parquet")
                                  for c in held["tf_columns"]}
+
+    @functools.cached_property
+    def taxpayer_tins(self) -> np.ndarray:
+        """Every taxpayer's TIN, in the index's (TIN) order: read when first needed, so that a
+        process that opens the engine without finding (a batch whose child finds) does not
+        hold 10 million of them (90 MB, a second and a half)."""
+        return np.asarray(self.taxpayers.column("tin").to_numpy(zero_copy_only=False)
+                          ).astype("S9")
 
     def taxpayer_rows(self, tins: Sequence[str] | np.ndarray) -> pa.Table:
         """The taxpayers of these TINs (each of them in the index), in TIN order."""
