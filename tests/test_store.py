@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from matchgate.errors import InputError, StoreError
+from matchgate.respond import RESPONSE_SOURCE
 from matchgate.store import Store, StoreConflict, StoreNotFound, migrate
 from matchgate.store.engine import json_value, make_engine, parse_url
 from matchgate.store.models import DECISIONS, REQUESTS, Base
@@ -157,6 +158,25 @@ def test_decisions_round_trip_in_row_order(store: Store) -> None:
     # only the columns asked for (what a response file reads), the same values, in row order
     only = store.decisions_for_batch(batch_id="B1", only=("request_id", "code", "disclosed"))
     assert only == [{k: r[k] for k in ("request_id", "code", "disclosed")} for r in rows]
+
+
+def test_a_response_files_source_is_each_decision_in_row_order(store: Store) -> None:
+    """response_source (the driver's own cursor, tuples) gives what decisions_for_batch gives
+    for the columns a response file shows: the same values, odd JSON included, in the order of
+    the batch's rows, and only this batch's."""
+    new_batch(store)
+    store.record_decisions(batch_id="B1", decisions=[
+        decision("R3", reason=None),
+        decision("R2", code="ADDRESS_DIFFERS", reason="match_address_differs",
+                 matched_tin="900701234", disclosed={"street": "12 ELM ST", "zip": None}),
+        decision("R1", disclosed=ODD_JSON)])
+    source = store.response_source(batch_id="B1")
+    expected = store.decisions_for_batch(batch_id="B1", only=RESPONSE_SOURCE)
+    assert source == [tuple(d[k] for k in RESPONSE_SOURCE) for d in expected]
+    assert [s[0] for s in source] == ["R1", "R2", "R3"]  # the batch's row order
+    assert source[0][3] == ODD_JSON and isinstance(source[0][3]["big"], int)
+    assert source[2][2] is None and source[2][3] == {}
+    assert store.response_source(batch_id="B-other") == []
 
 
 ODD_JSON: dict[str, Any] = {"big": 2**70, "float": 0.30000000000000004,

@@ -23,10 +23,17 @@ def is_live(text: str) -> bool:
     return text.startswith(_CONTROL_START) or text.lstrip(" ").startswith(_FORMULA_START)
 
 
+_LIVE_START = _FORMULA_START + _CONTROL_START
+
+
 def neutralize(value: object) -> str:
     """A cell value as text; text that a spreadsheet would read as a formula gets a leading '."""
     if value is None:
         return ""
+    if type(value) is str:  # is_live without a call, the common case (no leading space)
+        if value.startswith(_LIVE_START) or (value.startswith(" ") and is_live(value)):
+            return "'" + value
+        return value
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int | float):
@@ -36,21 +43,31 @@ def neutralize(value: object) -> str:
 
 
 def _write(fh: Any, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> int:
+    return _write_cells(fh, columns, ([row.get(c) for c in columns] for row in rows))
+
+
+def _write_cells(fh: Any, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
     writer = csv.writer(fh)
     writer.writerow([neutralize(c) for c in columns])
     count = 0
-    for row in rows:
-        writer.writerow([neutralize(row.get(c)) for c in columns])
+    for cells in rows:
+        writer.writerow([neutralize(c) for c in cells])
         count += 1
     return count
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> int:
     """Write rows with exactly these columns; returns the number of rows written."""
+    return write_csv_cells(path, columns, ([row.get(c) for c in columns] for row in rows))
+
+
+def write_csv_cells(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]
+                    ) -> int:
+    """write_csv for rows given as their cells, in the columns' order."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
-        count = _write(fh, columns, rows)
+        count = _write_cells(fh, columns, rows)
     tmp.replace(path)
     return count
 

@@ -37,7 +37,7 @@ from matchgate.audit import AuditEvent, AuditLog
 from matchgate.audit.digests import file_digest, request_ids_digest
 from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.codes import DISCLOSING_CODES, Code
-from matchgate.csvsafe import write_csv
+from matchgate.csvsafe import write_csv, write_csv_cells
 from matchgate.decide import (
     Candidate,
     Decision,
@@ -68,12 +68,12 @@ from matchgate.match.offload import Finder
 from matchgate.progress import NullReporter, Reporter
 from matchgate.respond import (
     ADDRESS_FIELDS,
-    RESPONSE_SOURCE,
     decision_columns,
     disclosable_under,
     disclosed_fields,
+    response_cells,
     response_columns,
-    response_row,
+    shown_fields,
 )
 from matchgate.screening import screen, standardize_fields
 from matchgate.standardize import standardize_record
@@ -430,22 +430,26 @@ class BatchRun:
         done gets its files written again and one `batch.responses_rewritten` event with the
         new file's digest: its requests were answered once, and the log says so once."""
         started = time.monotonic()
-        decisions = self.store.decisions_for_batch(
-            batch_id=self.batch_id, with_evidence=False,
-            only=None if self.decisions_path is not None else RESPONSE_SOURCE)
-        disclosable = self.disclosable
-        with self.reporter.stage("respond", total=len(decisions)) as st:
-            write_csv(self.responses_path, response_columns(disclosable),
-                      (response_row(d) for d in decisions))
-            if self.decisions_path is not None:
+        # one read for both files: the response file and the decision export agree
+        decisions = None if self.decisions_path is None else self.store.decisions_for_batch(
+            batch_id=self.batch_id, with_evidence=False)
+        source = self.store.response_source(batch_id=self.batch_id) if decisions is None else [
+            (d["request_id"], d["code"], d["reason"], d["disclosed"]) for d in decisions]
+        columns = response_columns(self.disclosable)
+        shown = shown_fields(columns)
+        with self.reporter.stage("respond", total=len(source)) as st:
+            write_csv_cells(self.responses_path, columns,
+                            (response_cells(request_id, code, reason, disclosed, shown)
+                             for request_id, code, reason, disclosed in source))
+            if self.decisions_path is not None and decisions is not None:
                 write_csv(self.decisions_path, decision_columns(),
                           ({**d, "batch_id": self.batch_id} for d in decisions))
-            st.advance(len(decisions))
-        responses = {"responses": len(decisions),
+            st.advance(len(source))
+        responses = {"responses": len(source),
                      "responses_sha256": file_digest(self.responses_path)}
         reached("respond.written")
-        codes = Counter(str(d["code"]) for d in decisions)
-        reasons = Counter(str(d["reason"]) for d in decisions)
+        codes = Counter(str(code) for _, code, _, _ in source)
+        reasons = Counter(str(reason) for _, _, reason, _ in source)
         batch = self.store.get_batch(batch_id=self.batch_id)
         if batch is not None and batch["status"] == "done":
             self.audit.append([self._event("batch.responses_rewritten", details=responses)])

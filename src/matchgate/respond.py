@@ -53,5 +53,24 @@ def response_row(decision: Mapping[str, object]) -> dict[str, object]:
     return row
 
 
+def response_cells(request_id: object, code: object, reason: object,
+                   disclosed: Mapping[str, object] | None, shown: Sequence[str]
+                   ) -> list[object]:
+    """The cells of one decision's row in the response file, in response_columns' order:
+    what response_row gives those columns (`shown`: the disclosed fields that the columns
+    name, in their order), without a dict per row."""
+    text = str(reason)
+    cells: list[object] = [request_id, code, text, str(REASONS.get(text, (None, text))[1])]
+    if shown:
+        held = disclosed or {}
+        cells.extend(held.get(f) for f in shown)
+    return cells
+
+
+def shown_fields(columns: Sequence[str]) -> list[str]:
+    """The disclosed fields that response columns name, in their order."""
+    return [c[len(DISCLOSED_PREFIX):] for c in columns if c.startswith(DISCLOSED_PREFIX)]
+
+
 def decision_columns() -> list[str]:
     return [*DECISION_COLUMNS, "master_version", "batch_id"]

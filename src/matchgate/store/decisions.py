@@ -26,7 +26,8 @@ from matchgate.store.batches import (
     sample,
     utcnow,
 )
-from matchgate.store.bulk import insert_rows
+from matchgate.store.bulk import insert_rows, placeholder
+from matchgate.store.engine import json_value
 from matchgate.store.errors import StoreConflict, StoreNotFound
 from matchgate.store.models import DECISIONS, REQUESTS
 
@@ -132,3 +133,42 @@ def decisions_for_batch(conn: Connection, *, batch_id: str, with_evidence: bool 
     result = conn.execute(query)
     names = list(result.keys())  # rows zipped with the names: a third of mappings()' time
     return [dict(zip(names, row, strict=True)) for row in result]
+
+
+#: rows fetched at a time by response_source
+ROWS_PER_FETCH = 10_000
+#: what response_source gives per decision: request_id, code, reason and what was disclosed
+ResponseSource = tuple[str, str, str | None, dict[str, Any]]
+
+
+def response_source(conn: Connection, *, batch_id: str) -> list[ResponseSource]:
+    """(request_id, code, reason, disclosed) of every decision of the batch, in the order of
+    its rows: what a response file shows, as decisions_for_batch(only=RESPONSE_SOURCE) gives
+    it, read with the driver's own cursor and kept as tuples (SQLAlchemy's work per row and a
+    dict per row were most of the 9 s that 1.28 million rows took)."""
+    mark = placeholder(conn)
+    table = conn.dialect.identifier_preparer.format_table
+    sql = (f"SELECT d.request_id, d.code, d.reason, d.disclosed FROM {table(DECISIONS)} d "
+           f"JOIN {table(REQUESTS)} r ON r.batch_id = d.batch_id "
+           f"AND r.request_id = d.request_id WHERE d.batch_id = {mark} "
+           "ORDER BY r.row_number, d.request_id")
+    raw: Any = conn.connection.driver_connection
+    cursor = raw.cursor()
+    out: list[ResponseSource] = []
+    try:
+        cursor.execute(sql, (batch_id,))
+        while rows := cursor.fetchmany(ROWS_PER_FETCH):
+            out.extend((request_id, code, reason, _json(disclosed))
+                       for request_id, code, reason, disclosed in rows)
+    finally:
+        cursor.close()
+    return out
+
+
+def _json(value: Any) -> Any:
+    """A JSON column's value as the driver hands it over: text (SQLite) read as the engine's
+    deserializer reads it (an empty object without a parse), parsed JSON (PostgreSQL's driver)
+    as it is."""
+    if value == "{}":
+        return {}
+    return json_value(value) if isinstance(value, str | bytes) else value

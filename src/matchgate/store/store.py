@@ -236,6 +236,11 @@ class Store:
         with self.reading() as conn:
             return decision_repo.decided_request_ids(conn, batch_id=batch_id)
 
+    def response_source(self, *, batch_id: str) -> list[decision_repo.ResponseSource]:
+        """(request_id, code, reason, disclosed) of each decision, in the batch's row order."""
+        with self.reading() as conn:
+            return decision_repo.response_source(conn, batch_id=batch_id)
+
     def decisions_for_batch(self, *, batch_id: str, with_evidence: bool = True,
                             only: Sequence[str] | None = None) -> list[dict[str, Any]]:
         with self.reading() as conn:
