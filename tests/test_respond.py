@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from matchgate.codes import Code
 from matchgate.csvsafe import is_live, neutralize, write_csv, write_csv_cells
@@ -69,7 +70,7 @@ def test_evaluate_counts_wrong_disclosures_against_precision() -> None:
 def test_response_cells_are_what_response_row_gives_each_column() -> None:
     """The response file's rows without a dict each (response_cells) hold the values that
     response_row gives the file's columns, disclosed fields missing, extra or None included."""
-    decisions = [
+    decisions: list[dict[str, Any]] = [
         {"request_id": "R1", "code": "VERIFIED", "reason": "match_single", "disclosed": {}},
         {"request_id": "R2", "code": "ADDRESS_DIFFERS", "reason": "match_address_differs",
          "disclosed": {"street": "12 OAK ST", "unit": None, "zip": "02134", "extra": "x"}},
@@ -89,7 +90,8 @@ def test_response_cells_are_what_response_row_gives_each_column() -> None:
 
 def test_cells_and_rows_write_the_same_file(tmp_path: Path) -> None:
     columns = ["a", "b", "c"]
-    rows = [{"a": "x", "b": None, "c": 1.5}, {"a": " =1", "b": "-2", "c": True}]
+    rows: list[dict[str, object]] = [{"a": "x", "b": None, "c": 1.5},
+                                     {"a": " =1", "b": "-2", "c": True}]
     write_csv(tmp_path / "rows.csv", columns, rows)
     write_csv_cells(tmp_path / "cells.csv", columns, [[r.get(c) for c in columns] for r in rows])
     assert (tmp_path / "rows.csv").read_bytes() == (tmp_path / "cells.csv").read_bytes()
