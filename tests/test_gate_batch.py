@@ -167,7 +167,7 @@ def test_screening_over_processes_gives_the_checks_of_one_process() -> None:
         "statutory_authority": "8 U.S.C. 1253(a)(1)", "case_number": "A123456789",
         "order_date": "2025-11-02"}) for n in range(1, 41)]
     one = screen(people, MANIFEST, AGREEMENT, today=TODAY, workers=1)
-    two = screen(people, MANIFEST, AGREEMENT, today=TODAY, workers=2, parallel_from=0)
+    two = screen(people, MANIFEST, AGREEMENT, today=TODAY, workers=2, parallel_from=0, part=7)
     assert one == two
     assert two.keys == {r.request_id: dedupe_key(r.fields) for r in people}
     expected = {r.request_id: p[0] for r in people
@@ -176,3 +176,37 @@ def test_screening_over_processes_gives_the_checks_of_one_process() -> None:
     # the requests without a problem are standardized as the pipeline would, in request order
     ok = [r for r in people if r.request_id not in expected]
     assert two.standardized.equals(standardize_requests(ok))
+
+
+def test_a_batch_screened_as_it_is_read_gives_the_same_and_stops_its_workers() -> None:
+    """Screener: requests added one by one (as a file is read) go to the workers part by part
+    once `parallel_from` have come; the result is screen()'s. A read that fails half-way leaves
+    no worker process behind."""
+    import psutil
+
+    from matchgate.screening import Screener, screen
+
+    blank: dict[str, str | None] = {c: None for c in REQUEST_COLUMNS}
+    people = [RequestRow(n, f"R{n}", blank | {
+        **PERSON, "request_id": f"R{n}", "zip": "62702" if n % 4 else "00000",
+        "reason": "Removal proceedings of the named alien under the order cited",
+        "tax_periods": "2024", "statutory_authority": "8 U.S.C. 1253(a)(1)",
+        "case_number": "A123456789", "order_date": "2025-11-02"}) for n in range(1, 31)]
+    with Screener(MANIFEST, AGREEMENT, today=TODAY, workers=2, parallel_from=10,
+                  part=4) as screener:
+        for n, row in enumerate(people, start=1):
+            screener.add(row)
+            assert (screener._pool is not None) == (n >= 10)
+        streamed = screener.result()
+    assert streamed == screen(people, MANIFEST, AGREEMENT, today=TODAY, workers=1)
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    with pytest.raises(RuntimeError), Screener(MANIFEST, AGREEMENT, today=TODAY, workers=2,
+                                               parallel_from=5, part=4) as failing:
+        for row in people[:12]:
+            failing.add(row)
+        raise RuntimeError("the file failed half-way")
+    assert failing._pool is None
+    assert {p.pid for p in me.children(recursive=True) if p.is_running()
+            and p.status() != psutil.STATUS_ZOMBIE} <= before

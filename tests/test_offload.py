@@ -174,9 +174,11 @@ def test_a_child_that_cannot_open_its_engine_is_a_clear_error() -> None:
             finder.result(finder.submit(getattr, "master_version"))
 
 
-def _copy_rows(source: Path, target: Path, picks: list[tuple[int, str | None]]) -> None:
-    """A request file of the source's rows at the given (0-based) positions, each under its own
-    request_id or the one given (a copy of a request under a new id: a duplicate)."""
+def _copy_rows(source: Path, target: Path, picks: list[tuple[int, str | None]],
+               broken_at: int | None = None) -> None:
+    """A request file of the source's rows at the given (0-based, taken modulo the source's
+    length) positions, each under its own request_id or the one given (a copy of a request
+    under a new id: a duplicate); with `broken_at`, a quote that is never closed on that row."""
     import csv
 
     with source.open(newline="", encoding="utf-8") as fh:
@@ -186,8 +188,10 @@ def _copy_rows(source: Path, target: Path, picks: list[tuple[int, str | None]]) 
     with target.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
-        for at, new_id in picks:
-            writer.writerow({**rows[at], **({"request_id": new_id} if new_id else {})})
+        for n, (at, new_id) in enumerate(picks):
+            if n == broken_at:
+                fh.write('X1,"never closed\n')
+            writer.writerow({**rows[at % len(rows)], **({"request_id": new_id} if new_id else {})})
 
 
 def _batch_after_a_prior_one(report: GenerateReport, store: Path, home: Path, chunk: int,
@@ -267,3 +271,60 @@ def test_chunks_cover_the_requests_once_with_the_last_ones_small(count: int) -> 
     assert [j - i for i, j in bounds if i >= head] == \
         [min(small, count - i) for i in range(head, count, small)]
     assert count - head <= pipeline.AHEAD * size
+
+
+def _big_file(source: Path, target: Path, rows: int, broken_at: int | None = None) -> None:
+    """A request file of `rows` requests, the source's repeated under new ids (most of them
+    duplicates in the batch: the pipeline still reads and screens every one)."""
+    _copy_rows(source, target, [(n, f"BIG-{n}") for n in range(rows)], broken_at)
+
+
+def test_a_large_file_is_screened_as_it_is_read_and_a_bad_one_leaves_nothing(
+        population: tuple[GenerateReport, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """From screening.PARALLEL_FROM requests on, the workers screen parts of the file while it
+    is still being read (screening.Screener): the same answers as screening it once read. A
+    file refused half-way (an unclosed quote) is a clear InputError, stores nothing and leaves
+    no worker process behind."""
+    import psutil
+
+    from matchgate import screening
+    from matchgate.errors import InputError
+
+    report, store = population
+    rows = screening.PARALLEL_FROM + 500
+    _big_file(report.requests_path, tmp_path / "big.csv", rows)
+    answers = {}
+    for name, parallel_from in (("streamed", screening.PARALLEL_FROM), ("after", 10**9)):
+        monkeypatch.setattr(screening, "PARALLEL_FROM", parallel_from)
+        home = tmp_path / name
+        services = Services.open(Settings(home=home, match_store=store))
+        services.load_agreement(example_path("agreement.toml"))
+        result = services.verify_batch(requests_path=tmp_path / "big.csv",
+                                       manifest_path=report.manifest_path,
+                                       responses_path=home / "responses.csv",
+                                       decisions_path=None)
+        assert result.total == rows
+        answers[name] = (home / "responses.csv").read_bytes()
+    assert answers["streamed"] == answers["after"]
+
+    monkeypatch.setattr(screening, "PARALLEL_FROM", 1_000)
+    _big_file(report.requests_path, tmp_path / "broken.csv", 5_000, broken_at=4_000)
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    home = tmp_path / "broken"
+    services = Services.open(Settings(home=home, match_store=store))
+    services.load_agreement(example_path("agreement.toml"))
+    with pytest.raises(InputError, match="quote"):
+        services.verify_batch(requests_path=tmp_path / "broken.csv",
+                              manifest_path=report.manifest_path,
+                              responses_path=home / "responses.csv", decisions_path=None)
+    assert not (home / "responses.csv").exists()
+    with services.store.reading() as conn:
+        from sqlalchemy import func, select
+
+        from matchgate.store.models import BATCHES
+        assert conn.execute(select(func.count()).select_from(BATCHES)).scalar_one() == 0
+    left = {p.pid for p in me.children(recursive=True)
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE} - before
+    assert not left

@@ -51,6 +51,7 @@ from matchgate.errors import NotFound
 from matchgate.faultpoints import reached
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
+from matchgate.intake.readers import request_stream
 from matchgate.match.candidates import (
     DOB_EXACT_LEVEL,
     FIRM_FIRST_NAME_LEVELS,
@@ -75,7 +76,7 @@ from matchgate.respond import (
     response_columns,
     shown_fields,
 )
-from matchgate.screening import screen, standardize_fields
+from matchgate.screening import Screener, screen, standardize_fields
 from matchgate.standardize import standardize_record
 from matchgate.store import Store
 from matchgate.store.store import Also
@@ -162,6 +163,7 @@ class BatchRun:
         self._problems: dict[str, Rejection] = {}
         self._screened: set[str] = set()
         self._standardized: pa.Table | None = None
+        self._screener: Screener | None = None
         self._fields: dict[str, dict[str, Any]] = {}
         self.seconds: dict[str, float] = defaultdict(float)
         self._seconds_lock = threading.Lock()
@@ -193,18 +195,29 @@ class BatchRun:
                           details=details or {})
 
     # -- stages ------------------------------------------------------------------------------
-    def _read(self) -> list[RequestRow]:
+    def _read(self, screener: Screener | None = None) -> list[RequestRow]:
+        """The batch's requests; each also given to the screener as it is read (the workers
+        screen the first parts while the rest of the file is read)."""
         with self.reporter.stage("intake", total=1) as st, self._timed("intake"), \
                 collector.paused():
-            rows = read_requests(self.requests_path).requests
+            if screener is None:
+                rows = read_requests(self.requests_path).requests
+            else:
+                for row in request_stream(self.requests_path):
+                    screener.add(row)
+                rows = screener.rows
             st.advance()
+        self._screener = screener
         return rows
 
     def _screen(self, rows: Sequence[RequestRow]) -> None:
-        """Each request's duplicate key and first problem, over every core (screening.py)."""
+        """Each request's duplicate key and first problem, over every core (screening.py):
+        the screener's, which screened them as they were read, or screened now."""
         with self.reporter.stage("screen", total=len(rows)) as st:
-            screening = screen(rows, self.manifest, self.agreement, today=self.today,
-                               check=not self._batch_level)
+            screener, self._screener = self._screener, None
+            screening = screener.result() if screener is not None else screen(
+                rows, self.manifest, self.agreement, today=self.today,
+                check=not self._batch_level)
             self._keys.update(screening.keys)
             self._problems.update(screening.problems)
             self._screened.update(screening.keys)
@@ -540,9 +553,11 @@ class BatchRun:
 
     def _run(self) -> BatchResult:
         self.space.check()
-        rows = self._read()
-        with collector.kept():  # the rows live as long as the batch: never garbage
-            return self._answer(rows)
+        with Screener(self.manifest, self.agreement, today=self.today,
+                      check=not self._batch_level) as screener:
+            rows = self._read(screener)
+            with collector.kept():  # the rows live as long as the batch: never garbage
+                return self._answer(rows)
 
     def _answer(self, rows: list[RequestRow]) -> BatchResult:
         """Screen and store the batch, decide and record the requests not answered yet, then

@@ -24,7 +24,7 @@ import csv
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from matchgate.columns import REQUEST_COLUMNS, REQUIRED_REQUEST_COLUMNS
 from matchgate.errors import InputError, Problem
 from matchgate.intake.characters import normalise
-from matchgate.intake.rows import MAX_LENGTH, IntakeResult, RequestRow, build_row, unique_ids
+from matchgate.intake.rows import MAX_LENGTH, IntakeResult, RequestRow, build_row, unique_stream
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
            ".pq": "parquet"}
@@ -171,7 +171,7 @@ def _csv_error(path: Path, exc: csv.Error, row: int, line: int) -> InputError:
                  [Problem(str(exc), file=str(path), row=row)])
 
 
-def read_csv(path: Path) -> list[RequestRow]:
+def csv_stream(path: Path) -> Iterator[RequestRow]:
     """CSV as a stream; a row with the wrong number of fields is a rejected request, unless a
     quoted value ran over lines into it (an unclosed quote: the file is refused, since the rows
     it swallowed would be lost)."""
@@ -186,17 +186,16 @@ def read_csv(path: Path) -> list[RequestRow]:
         if not any(header):
             raise _fail(path, "the file is empty")
         _check_columns(path, header)
-        rows: list[RequestRow] = []
+        count = 0
         first_line = reader.line_num + 1
         try:
             for values in reader:
                 if values and (len(values) > 1 or values[0].strip()):
-                    rows.append(_csv_row(path, header, values, len(rows) + 1, first_line,
-                                         reader.line_num))
+                    count += 1
+                    yield _csv_row(path, header, values, count, first_line, reader.line_num)
                 first_line = reader.line_num + 1
         except csv.Error as exc:
-            raise _csv_error(path, exc, len(rows) + 1, first_line) from exc
-    return rows
+            raise _csv_error(path, exc, count + 1, first_line) from exc
 
 
 def _csv_row(path: Path, header: list[str], values: list[str], n: int, first: int,
@@ -367,11 +366,31 @@ def _records(table: pa.Table) -> Iterator[dict[str, Any]]:
         yield from records
 
 
-READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
+STREAMS: dict[str, Callable[[Path], Iterable[RequestRow]]] = {
+    "csv": csv_stream, "jsonl": read_jsonl, "parquet": read_parquet}
 
 
 def read_requests(path: Path | str) -> IntakeResult:
     """Read a request file; see the module docstring for what raises and what rejects a row."""
+    p, fmt = _request_file(path)
+    return IntakeResult(source=str(p), format=fmt, requests=list(request_stream(p)))
+
+
+def request_stream(path: Path | str) -> Iterator[RequestRow]:
+    """The requests of a file as they are read (a CSV file's as a stream; the other formats'
+    once the whole file is checked): what read_requests holds, in its order. A problem with
+    the file raises as it is met, after the rows before it were given."""
+    p, fmt = _request_file(path)
+    count = 0
+    for row in unique_stream(STREAMS[fmt](p)):
+        count += 1
+        yield row
+    if not count:
+        raise _fail(p, "the file has a header but no requests: an empty batch")
+
+
+def _request_file(path: Path | str) -> tuple[Path, str]:
+    """The path and its format, or InputError for an unknown format or a missing file."""
     p = Path(path)
     fmt = FORMATS.get(p.suffix.lower())
     if fmt is None:
@@ -381,7 +400,4 @@ def read_requests(path: Path | str) -> IntakeResult:
         raise _fail(p, "the file does not exist")
     if not p.is_file():
         raise _fail(p, "not a file")
-    rows = READERS[fmt](p)
-    if not rows:
-        raise _fail(p, "the file has a header but no requests: an empty batch")
-    return IntakeResult(source=str(p), format=fmt, requests=unique_ids(rows))
+    return p, fmt

@@ -5,7 +5,7 @@ dropped."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from matchgate.columns import REQUEST_COLUMNS
@@ -102,11 +102,11 @@ def build_row(row_number: int, values: Mapping[str, str | None],
                       request_id_synthesised=synthesised)
 
 
-def unique_ids(rows: list[RequestRow]) -> list[RequestRow]:
-    """A request_id used again later in the file: the later row is renamed '<id>#row-N' and
-    rejected as duplicate_request_id, so that every request keeps a distinct id."""
+def unique_stream(rows: Iterable[RequestRow]) -> Iterator[RequestRow]:
+    """The rows as they come, each request_id once: a request_id used again later in the file
+    makes the later row '<id>#row-N', rejected as duplicate_request_id, so that every request
+    keeps a distinct id."""
     seen: set[str] = set()
-    out = []
     for r in rows:
         if r.request_id in seen:
             new_id = f"{r.request_id}#row-{r.row_number}"
@@ -117,5 +117,4 @@ def unique_ids(rows: list[RequestRow]) -> list[RequestRow]:
                            intake_rejection=r.intake_rejection or rejection,
                            request_id_synthesised=r.request_id_synthesised)
         seen.add(r.request_id)
-        out.append(r)
-    return out
+        yield r
