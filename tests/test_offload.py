@@ -249,30 +249,6 @@ def test_requests_the_batch_checks_reject_in_the_first_chunks_are_answered_once(
     assert sorted(answered) == sorted(by_id)
 
 
-@pytest.mark.parametrize("count", [0, 1, 49, 50, 51, 149, 150, 151, 1_000, 1_130])
-def test_chunks_cover_the_requests_once_with_the_last_ones_small(count: int) -> None:
-    """chunk_bounds: contiguous, in order, every request once; chunks of the full size but for
-    the last AHEAD chunks' requests, cut in chunks of a TAIL_SPLIT-th (a batch of one chunk
-    stays one)."""
-    size = 50
-    bounds = pipeline.chunk_bounds(count, size)
-    if count == 0:
-        assert bounds == []
-        return
-    assert [i for i, _ in bounds] == [0, *(j for _, j in bounds[:-1])]
-    assert bounds[-1][1] == count
-    assert all(0 < j - i <= size for i, j in bounds)
-    if count <= size:
-        assert bounds == [(0, count)]
-        return
-    head = max(0, -(-count // size) - pipeline.AHEAD) * size  # the full chunks' requests
-    small = size // pipeline.TAIL_SPLIT
-    assert all(j - i == size for i, j in bounds if j <= head)
-    assert [j - i for i, j in bounds if i >= head] == \
-        [min(small, count - i) for i in range(head, count, small)]
-    assert count - head <= pipeline.AHEAD * size
-
-
 def _big_file(source: Path, target: Path, rows: int, broken_at: int | None = None) -> None:
     """A request file of `rows` requests, the source's repeated under new ids (most of them
     duplicates in the batch: the pipeline still reads and screens every one)."""

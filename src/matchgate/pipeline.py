@@ -89,8 +89,6 @@ OFFLOAD_FROM_CHUNKS = 2
 # first ones while the batch is stored (some 20 s at 1.28 million requests, three chunks' finding
 # at 10 million taxpayers); a found chunk held waiting is some 55 MB there.
 AHEAD = 3
-# The last chunks of a batch are a TAIL_SPLIT-th of a chunk (chunk_bounds).
-TAIL_SPLIT = 4
 
 
 @dataclass
@@ -509,10 +507,10 @@ class BatchRun:
         rest = [r for r in todo if r.request_id not in rejected
                 and r.request_id not in found_early]
         first = len(chunks)
-        bounds = chunk_bounds(len(rest), size)
-        chunks += [rest[i:j] for i, j in bounds]
+        chunks += [rest[i:i + size] for i in range(0, len(rest), size)]
         at = self._standardized_at(rest)
-        places = [None] * first + [None if at is None else at[i:j] for i, j in bounds]
+        places = [None] * first + [None if at is None else at[i:i + size]
+                                   for i in range(0, len(rest), size)]
         # the requests of the first chunks that the batch-level checks rejected
         dropped = found_early & rejected.keys()
         for n in range(len(pending), min(AHEAD, len(chunks))):
@@ -580,20 +578,6 @@ class BatchRun:
         return BatchResult(batch_id=self.batch_id, total=len(rows), codes=codes,
                            reasons=reasons, responses_path=self.responses_path,
                            decisions_path=self.decisions_path, resumed=len(done))
-
-
-def chunk_bounds(count: int, size: int) -> list[tuple[int, int]]:
-    """[start, end) of each chunk of `count` requests: `size` each, but the requests of the
-    last AHEAD chunks in chunks of a TAIL_SPLIT-th of it (a batch of one chunk stays one).
-    Once the last chunk is found, the finding side has nothing left, and what the batch still
-    has to decide and record (the chunks found ahead) runs on one core: smaller last chunks
-    make that stretch shorter (some 18 s at 10M x 1.28M with chunks of 50,000)."""
-    if count <= size:
-        return [(0, count)] if count else []
-    head = max(0, -(-count // size) - AHEAD) * size
-    small = max(1, size // TAIL_SPLIT)
-    return ([(i, i + size) for i in range(0, head, size)]
-            + [(i, min(i + small, count)) for i in range(head, count, small)])
 
 
 def standardize_requests(rows: Sequence[RequestRow]) -> pa.Table:
