@@ -64,8 +64,8 @@ def summarize(samples: Sequence[Sample], commands: dict[int, str], cores: int,
     stretch: consecutive intervals in which at least one core was idle)."""
     processes: dict[int, Process] = {}
     busy: list[float] = []
-    for before, after in itertools.pairwise(samples):
-        length = after.at - before.at
+    lengths = [after.at - before.at for before, after in itertools.pairwise(samples)]
+    for (before, after), length in zip(itertools.pairwise(samples), lengths, strict=True):
         used = 0.0
         for pid, total in after.cpu.items():
             process = processes.get(pid)
@@ -83,7 +83,6 @@ def summarize(samples: Sequence[Sample], commands: dict[int, str], cores: int,
             if len(process.per_interval) < len(busy) + 1:
                 process.per_interval.append(0.0)
         busy.append(used / length if length > 0 else 0.0)
-    lengths = [after.at - before.at for before, after in itertools.pairwise(samples)]
     idle = sum(max(0.0, cores - b) * n for b, n in zip(busy, lengths, strict=True))
     stretches: list[dict[str, float]] = []
     start: float | None = None

@@ -43,7 +43,7 @@ def response_row(decision: Mapping[str, object]) -> dict[str, object]:
     """The requester's view of one decision: code, reason, a sentence, and what is disclosed.
     Never a score, a TIN or anything else of the master file."""
     reason = str(decision["reason"])
-    detail = str(decision.get("detail") or REASONS.get(reason, (None, reason))[1])
+    detail = str(decision.get("detail") or _detail(reason))
     row: dict[str, object] = {"request_id": decision["request_id"], "code": decision["code"],
                               "reason": reason, "detail": detail}
     disclosed = decision.get("disclosed") or {}
@@ -53,6 +53,11 @@ def response_row(decision: Mapping[str, object]) -> dict[str, object]:
     return row
 
 
+def _detail(reason: str) -> object:
+    """The sentence a response gives for a reason (the reason itself when it has none)."""
+    return REASONS.get(reason, (None, reason))[1]
+
+
 def response_cells(request_id: object, code: object, reason: object,
                    disclosed: Mapping[str, object] | None, shown: Sequence[str]
                    ) -> list[object]:
@@ -60,7 +65,7 @@ def response_cells(request_id: object, code: object, reason: object,
     what response_row gives those columns (`shown`: the disclosed fields that the columns
     name, in their order), without a dict per row."""
     text = str(reason)
-    cells: list[object] = [request_id, code, text, str(REASONS.get(text, (None, text))[1])]
+    cells: list[object] = [request_id, code, text, str(_detail(text))]
     if shown:
         held = disclosed or {}
         cells.extend(held.get(f) for f in shown)

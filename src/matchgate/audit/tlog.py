@@ -26,7 +26,7 @@ from matchgate.audit.chain import lock_head
 from matchgate.errors import StoreError
 from matchgate.settings import Settings
 from matchgate.store import Store
-from matchgate.store.bulk import placeholder
+from matchgate.store.bulk import driver_blocks, placeholder
 from matchgate.store.models import AUDIT_EVENTS, CHECKPOINTS
 from matchgate.transparency import (
     Checkpoint,
@@ -104,15 +104,8 @@ def _hashes_after(conn: Connection, after: int, upto: int) -> Iterator[list[tupl
     mark = placeholder(conn)
     table = conn.dialect.identifier_preparer.format_table(AUDIT_EVENTS)
     sql = f"SELECT seq, hash FROM {table} WHERE seq > {mark} AND seq <= {mark} ORDER BY seq"
-    raw: Any = conn.connection.driver_connection
-    cursor = (raw.cursor(name="matchgate_checkpoint_leaves")
-              if conn.dialect.name == "postgresql" else raw.cursor())
-    try:
-        cursor.execute(sql, (after, upto))
-        while rows := cursor.fetchmany(HASHES_PER_FETCH):
-            yield rows
-    finally:
-        cursor.close()
+    yield from driver_blocks(conn, sql, (after, upto), per_fetch=HASHES_PER_FETCH,
+                             name="matchgate_checkpoint_leaves")
 
 
 def _extend(tree: CompactRange, conn: Connection, upto: int) -> None:

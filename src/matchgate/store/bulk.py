@@ -35,6 +35,23 @@ def placeholder(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
 
 
+def driver_blocks(conn: Connection, sql: str, params: tuple[Any, ...], *, per_fetch: int,
+                  name: str | None = None) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of `sql` (with the driver's own placeholders, see `placeholder`) in blocks of
+    `per_fetch`, read with the driver's own cursor, in the caller's transaction: no
+    SQLAlchemy work per row or value. With `name`, a server-side cursor on PostgreSQL (the rows
+    are not all held by the client)."""
+    raw: Any = conn.connection.driver_connection
+    cursor = (raw.cursor(name=name) if name and conn.dialect.name == "postgresql"
+              else raw.cursor())
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(per_fetch):
+            yield rows
+    finally:
+        cursor.close()
+
+
 def insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
     mark = placeholder(conn)
     preparer = conn.dialect.identifier_preparer

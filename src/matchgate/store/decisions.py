@@ -26,7 +26,7 @@ from matchgate.store.batches import (
     sample,
     utcnow,
 )
-from matchgate.store.bulk import insert_rows, placeholder
+from matchgate.store.bulk import driver_blocks, insert_rows, placeholder
 from matchgate.store.engine import json_value
 from matchgate.store.errors import StoreConflict, StoreNotFound
 from matchgate.store.models import DECISIONS, REQUESTS
@@ -152,17 +152,9 @@ def response_source(conn: Connection, *, batch_id: str) -> list[ResponseSource]:
            f"JOIN {table(REQUESTS)} r ON r.batch_id = d.batch_id "
            f"AND r.request_id = d.request_id WHERE d.batch_id = {mark} "
            "ORDER BY r.row_number, d.request_id")
-    raw: Any = conn.connection.driver_connection
-    cursor = raw.cursor()
-    out: list[ResponseSource] = []
-    try:
-        cursor.execute(sql, (batch_id,))
-        while rows := cursor.fetchmany(ROWS_PER_FETCH):
-            out.extend((request_id, code, reason, _json(disclosed))
-                       for request_id, code, reason, disclosed in rows)
-    finally:
-        cursor.close()
-    return out
+    return [(request_id, code, reason, _json(disclosed))
+            for rows in driver_blocks(conn, sql, (batch_id,), per_fetch=ROWS_PER_FETCH)
+            for request_id, code, reason, disclosed in rows]
 
 
 def _json(value: Any) -> Any:
