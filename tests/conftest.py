@@ -9,6 +9,7 @@ fails them.
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import uuid
@@ -23,7 +24,8 @@ from sqlalchemy.exc import DBAPIError
 
 from api_world import World, make_world
 from matchgate.cli.main import run
-from matchgate.master.generate import GenerateReport
+from matchgate.intake import RequestRow
+from matchgate.master.generate import GenerateReport, generate
 from matchgate.master.load import load_master
 from matchgate.store import Store
 
@@ -112,3 +114,14 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
         captured = capsys.readouterr()
         return int(exited.value.code or 0), captured.out + captured.err
     yield invoke
+
+
+def loaded_sample(tmp: Path, *, taxpayers: int, requests: int, seed: int
+                  ) -> tuple[Path, list[RequestRow]]:
+    """A generated master loaded into a store under `tmp`, and its requests as read rows."""
+    report = generate(tmp / "g", taxpayers=taxpayers, requests=requests, seed=seed)
+    load_master(report.master_path, tmp / "store.duckdb", workers=1)
+    with report.requests_path.open(newline="", encoding="utf-8") as fh:
+        rows = [RequestRow(n, r["request_id"], {k: (v or None) for k, v in r.items()})
+                for n, r in enumerate(csv.DictReader(fh), start=1)]
+    return tmp / "store.duckdb", rows

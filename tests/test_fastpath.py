@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from conftest import loaded_sample
 from matchgate.decide import RequestFacts, Thresholds, decide
 from matchgate.intake import RequestRow
-from matchgate.master.generate import generate
-from matchgate.master.load import load_master
 from matchgate.match.blocking import (
     BLOCK_KEY_CAP,
     blocking_keys,
@@ -36,13 +34,8 @@ THRESHOLDS = Thresholds(match_probability=0.95, review_probability=0.5, ambiguit
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[RequestRow]]:
-    tmp = tmp_path_factory.mktemp("fast")
-    report = generate(tmp / "g", taxpayers=3000, requests=400, seed=23)
-    load_master(report.master_path, tmp / "store.duckdb", workers=1)
-    with report.requests_path.open(newline="", encoding="utf-8") as fh:
-        rows = [RequestRow(n, r["request_id"], {k: (v or None) for k, v in r.items()})
-                for n, r in enumerate(csv.DictReader(fh), start=1)]
-    return tmp / "store.duckdb", rows
+    return loaded_sample(tmp_path_factory.mktemp("fast"), taxpayers=3000, requests=400,
+                         seed=23)
 
 
 def test_blocking_rules_are_read_as_key_columns() -> None:
@@ -187,7 +180,8 @@ def test_kept_candidates_decide_and_record_as_all_of_them(
 
     import pyarrow as pa
 
-    from matchgate.pipeline import candidate_counts, considered_evidence
+    from matchgate.evidence import considered_evidence
+    from matchgate.pipeline import candidate_counts
 
     store, rows = sample
     table = standardize_requests(rows)

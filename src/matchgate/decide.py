@@ -39,7 +39,7 @@ Then, in order (the first rule that applies decides):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,7 +99,8 @@ class Candidate:
     # given name exact or same nickname key, surname exact or a misspelling of it: the name
     # tells the person apart from the members of their household
     name_firm: bool = True
-    evidence: dict[str, Any] = field(default_factory=dict, compare=False)
+    # per comparison, match weights and gamma levels (a dict, or evidence.RenderedEvidence)
+    evidence: Mapping[str, Any] = field(default_factory=dict, compare=False)
     last_address: dict[str, str | None] = field(default_factory=dict, compare=False)
 
 

@@ -11,13 +11,12 @@ import dataclasses
 import functools
 import getpass
 import hashlib
-import heapq
 import itertools
 import json
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +48,13 @@ from matchgate.decide import (
 )
 from matchgate.diskspace import TempSpace
 from matchgate.errors import NotFound
+from matchgate.evidence import (
+    CONSIDERED,
+    ENTRY_COLUMN,
+    RenderedEvidence,
+    decision_evidence,
+    with_rendered_entries,
+)
 from matchgate.faultpoints import reached
 from matchgate.gate import Rejection, check_batch, check_manifest, check_request, dedupe_key
 from matchgate.intake import Manifest, RequestRow, read_requests
@@ -357,17 +363,12 @@ class BatchRun:
         best = decision.best if decision else None
         disclosed = disclosed_fields(code, best.last_address if best else None,
                                      self.disclosable)
-        evidence: dict[str, Any] = {"detail": detail} if detail else {}
-        if best is not None:
-            evidence.update(best.evidence)
-        if considered:
-            evidence["candidates"] = considered_evidence(considered)
         return {
             "request_id": request_id, "code": code.value, "reason": reason,
             "matched_tin": decision.matched_tin if decision else None,
             "match_probability": decision.match_probability if decision else None,
             "runner_up_probability": decision.runner_up_probability if decision else None,
-            "disclosed": disclosed, "evidence": evidence,
+            "disclosed": disclosed, "evidence": decision_evidence(detail, best, considered),
             "agreement_version": self.agreement_version,
             "master_version": self.engine.master_version,
             "decided_by": "matchgate",
@@ -594,19 +595,6 @@ def standardize_requests(rows: Sequence[RequestRow]) -> pa.Table:
     return standardize_fields([r.request_id for r in rows], [r.fields for r in rows])
 
 
-def considered_evidence(candidates: Sequence[Candidate], limit: int = 5
-                        ) -> list[dict[str, Any]]:
-    """The candidates a decision considered, best first (at most `limit`), each with its TIN,
-    scores and per-comparison match weights and gamma levels (for the review page)."""
-    ranked = heapq.nsmallest(limit, candidates,
-                             key=lambda c: (-c.match_probability, -c.match_weight, c.tin))
-    # the candidates' own dicts, not copies: evidence is read and stored, never changed
-    return [{"tin": c.tin, "match_probability": c.match_probability,
-             "match_weight": c.match_weight,
-             "match_weights": c.evidence.get("match_weights", {}),
-             "gamma": c.evidence.get("gamma", {})} for c in ranked]
-
-
 PARSE_IN_DUCKDB_FROM = 1000
 
 
@@ -626,7 +614,7 @@ def found_for_chunk(engine: MatchEngine, table: pa.Table, keep_from: float) -> F
     keep = needed_rows(kept, keep_from) if kept.num_rows else None
     if keep is not None:
         kept = kept.filter(pa.array(keep))
-    return table, kept, counts, time.monotonic() - started
+    return table, with_rendered_entries(kept), counts, time.monotonic() - started
 
 
 def with_parsed_evidence(candidates: pa.Table) -> pa.Table:
@@ -693,7 +681,9 @@ def candidates_by_request(found: pa.Table, *, keep_from: float | None = None
     fraction of the Python work when a large master gives a request many candidates.
 
     Evidence parsed into a struct (a chunk's candidates, with_parsed_evidence) is read in
-    arrays: the gamma facts and weights as numbers, the evidence dicts column by column."""
+    arrays: the gamma facts and weights as numbers, the evidence dicts column by column, or,
+    where the finding process rendered each candidate's entry (evidence.with_rendered_entries),
+    kept as that text (RenderedEvidence: a decision's evidence is then put together from it)."""
     table = with_parsed_evidence(found)
     if table.num_rows == 0:
         return {}
@@ -710,8 +700,14 @@ def candidates_by_request(found: pa.Table, *, keep_from: float | None = None
     addresses = [dict(zip(ADDRESS_FIELDS, values, strict=True)) for values in
                  zip(*(cols[f"last_{f}"] for f in ADDRESS_FIELDS), strict=True)]
     evidence = table.column("evidence").combine_chunks()
+    evidences: Sequence[Mapping[str, Any]]
     if pa.types.is_struct(evidence.type) and table.num_rows:
-        facts, evidences = _struct_facts(evidence)
+        facts, combinations, at = _struct_facts(evidence)
+        if ENTRY_COLUMN in table.column_names:  # rendered in the finding process
+            evidences = [RenderedEvidence(entry)
+                         for entry in table.column(ENTRY_COLUMN).to_pylist()]
+        else:
+            evidences = _evidences(evidence, combinations, at)
     else:
         facts, evidences = _text_facts(evidence.to_pylist())
     by_request: dict[str, list[Candidate]] = defaultdict(list)
@@ -788,9 +784,10 @@ def level_combinations(gammas: pa.StructArray
 
 
 def _struct_facts(evidence: pa.StructArray
-                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """_text_facts for evidence parsed into a struct: the levels and weights in arrays, the
-    gamma facts once per combination of levels."""
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, int]], list[int]]:
+    """_text_facts' facts for evidence parsed into a struct: the levels and weights in arrays,
+    the gamma facts once per combination of levels; with the combinations and the index of
+    each candidate's (for _evidences)."""
     weights = evidence.field("match_weights")
     levels, combinations, inverse = level_combinations(evidence.field("gamma"))
     known = [gamma_facts(gamma) for gamma in combinations]
@@ -807,7 +804,7 @@ def _struct_facts(evidence: pa.StructArray
     at = inverse.tolist()
     facts = [{**known[k], "dob_heaped": h, "name_weight": w}
              for k, h, w in zip(at, heaped, name_weight, strict=True)]
-    return facts, _evidences(evidence, combinations, at)
+    return facts, combinations, at
 
 
 def _evidences(evidence: pa.StructArray, combinations: list[dict[str, int]],
@@ -823,9 +820,6 @@ def _evidences(evidence: pa.StructArray, combinations: list[dict[str, int]],
     weights = struct_rows(evidence.field("match_weights"))
     return [{"match_weights": w, "gamma": combinations[k]}
             for w, k in zip(weights, at, strict=True)]
-
-
-CONSIDERED = 5  # candidates kept in a decision's evidence (considered_evidence)
 
 
 def _without(found: Found, dropped: set[str]) -> Found:

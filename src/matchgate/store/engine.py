@@ -73,9 +73,19 @@ def json_value(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+class JSONText(str):
+    """A JSON document already rendered as compact text (a decision's evidence put together
+    from its candidates' rendered entries, matchgate.evidence): stored as it is."""
+
+    __slots__ = ()
+
+
 def json_text(value: Any) -> str:
     """The stored text of a JSON column: compact JSON, UTF-8 as it is (orjson, several times
-    faster than json.dumps for a decision's evidence: a batch writes a million of them)."""
+    faster than json.dumps for a decision's evidence: a batch writes a million of them); a
+    document already rendered (evidence.JSONText) as it is."""
+    if type(value) is JSONText:
+        return value
     try:
         return orjson.dumps(value, option=_ORJSON_OPTIONS).decode("utf-8")
     except TypeError:
