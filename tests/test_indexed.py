@@ -82,6 +82,38 @@ def test_a_bulk_chunk_gets_its_evidence_as_a_struct_of_the_same_values(
             {k: v for k, v in row.items() if k != "evidence"}, key
 
 
+@pytest.mark.parametrize("few_rows", [0, 10**9])
+def test_candidates_narrowed_before_their_taxpayers_are_joined_are_those_narrowed_after(
+        batch: Batch, monkeypatch: pytest.MonkeyPatch, few_rows: int) -> None:
+    """A bulk chunk's caller narrows the best rows before the taxpayers' columns are joined
+    (few_rows 0); a few rows are narrowed at the end: either way, what it keeps of the
+    candidates, and it sees every candidate, evidence and scores as they are found."""
+    from matchgate.match import indexed as indexed_module
+
+    store, table = batch
+    monkeypatch.setattr(indexed_module, "FEW_ROWS", few_rows)
+    engine = IndexedMatchEngine(store)
+    seen: list[pa.Table] = []
+
+    def keep_odd_tins(found: pa.Table) -> pa.Table:
+        seen.append(found)
+        odd = pa.array([int(t[-1]) % 2 == 1 for t in found.column("tin").to_pylist()])
+        return found.filter(odd)
+
+    narrowed = engine.find_candidates(table, narrow=keep_odd_tins)
+    everything = engine.find_candidates(table)
+    (given,) = seen
+    assert given.num_rows == everything.num_rows > 150
+    columns = ["request_id", "tin", "match_probability", "match_weight", "evidence",
+               "matched_history_year"]
+    key = [("request_id", "ascending"), ("tin", "ascending")]
+    assert given.select(columns).sort_by(key).equals(everything.select(columns).sort_by(key))
+    expected = keep_odd_tins(everything).sort_by(key)
+    assert 0 < narrowed.num_rows < everything.num_rows
+    assert narrowed.schema == everything.schema
+    assert narrowed.sort_by(key).equals(expected)
+
+
 def test_a_low_cap_leaves_pairs_out(batch: Batch) -> None:
     store, table = batch
     from matchgate.match.inputs import requests_input

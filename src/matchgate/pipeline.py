@@ -72,6 +72,7 @@ from matchgate.match.candidates import (
 )
 from matchgate.match.engine import MatchEngine
 from matchgate.match.fastpath import FastPath
+from matchgate.match.indexed import IndexedMatchEngine
 from matchgate.match.offload import Finder
 from matchgate.progress import NullReporter, Reporter
 from matchgate.respond import (
@@ -606,14 +607,21 @@ Found = tuple[pa.Table, pa.Table, dict[str, int], float]
 
 def found_for_chunk(engine: MatchEngine, table: pa.Table, keep_from: float) -> Found:
     """The candidates of one chunk of standardized requests, cut to what deciding and recording
-    them can use (in a child process, match/offload.py, or a thread)."""
+    them can use (in a child process, match/offload.py, or a thread). The indexed engine cuts
+    them before joining their taxpayers' columns."""
     started = time.monotonic()
-    found = engine.find_candidates(table)
-    counts = candidate_counts(found)
-    kept = with_parsed_evidence(found)
-    keep = needed_rows(kept, keep_from) if kept.num_rows else None
-    if keep is not None:
-        kept = kept.filter(pa.array(keep))
+    counts: dict[str, int] = {}
+
+    def needed(found: pa.Table) -> pa.Table:
+        counts.update(candidate_counts(found))
+        kept = with_parsed_evidence(found)
+        keep = needed_rows(kept, keep_from) if kept.num_rows else None
+        return kept.filter(pa.array(keep)) if keep is not None else kept
+
+    if isinstance(engine, IndexedMatchEngine):
+        kept = engine.find_candidates(table, narrow=needed)
+    else:
+        kept = needed(engine.find_candidates(table))
     return table, with_rendered_entries(kept), counts, time.monotonic() - started
 
 

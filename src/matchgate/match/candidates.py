@@ -74,10 +74,30 @@ def candidates_sql(predictions: str, requests: str, comparisons: list[str],
     million rows costs half a second). `history`: a table with the master rows'
     row_id, tin and tax_year (the store's master history, or the part of it the requests
     reach); `taxpayers`: the taxpayers table (or the part of it the candidates name)."""
+    ctes, best = _best_parts(predictions, comparisons, tf_comparisons, history,
+                             evidence_struct)
+    return (f"WITH {ctes}, found AS ({best})"
+            f"{described_sql('found', requests, taxpayers, ordered=ordered)}")
+
+
+def best_rows_sql(predictions: str, comparisons: list[str],
+                  tf_comparisons: frozenset[str] = frozenset(),
+                  history: str = f"{STORE_ALIAS}.master_history",
+                  evidence_struct: bool = False) -> str:
+    """The candidates before their taxpayer's columns (candidates_sql's first part): per request
+    and TIN, the best history row's request_id, tin, scores, evidence and tax year
+    (matched_history_year)."""
+    ctes, best = _best_parts(predictions, comparisons, tf_comparisons, history,
+                             evidence_struct)
+    return f"WITH {ctes}\n{best}"
+
+
+def _best_parts(predictions: str, comparisons: list[str], tf_comparisons: frozenset[str],
+                history: str, evidence_struct: bool) -> tuple[str, str]:
+    """best_rows_sql's common table expressions and its SELECT."""
     side = f"source_dataset_l = '{MASTER_DATASET}'"
     pair_cols = ", ".join(_weight_sql(c, c in tf_comparisons) for c in comparisons)
-    return f"""
-WITH pairs AS (
+    ctes = f"""pairs AS (
     SELECT CASE WHEN {side} THEN unique_id_l ELSE unique_id_r END AS master_uid,
            CASE WHEN {side} THEN unique_id_r ELSE unique_id_l END AS request_id,
            match_probability, match_weight, {pair_cols}
@@ -90,9 +110,19 @@ WITH pairs AS (
     SELECT * FROM rows
     QUALIFY row_number() OVER (PARTITION BY request_id, tin
                                ORDER BY match_weight DESC, tax_year DESC) = 1
-)
-SELECT b.request_id, b.tin, t.tin_type, b.match_probability, b.match_weight,
+)"""
+    select = f"""SELECT b.request_id, b.tin, b.match_probability, b.match_weight,
        {_evidence_sql(comparisons, evidence_struct)} AS evidence,
+       b.tax_year AS matched_history_year
+FROM best b"""
+    return ctes, select
+
+
+def described_sql(best: str, requests: str, taxpayers: str, *, ordered: bool = True) -> str:
+    """The candidates (CANDIDATE_COLUMNS) from their best rows (best_rows_sql's columns), with
+    their taxpayer's columns and whether the request's address is the last known one."""
+    return f"""
+SELECT b.request_id, b.tin, t.tin_type, b.match_probability, b.match_weight, b.evidence,
        t.last_street, t.last_unit, t.last_city, t.last_state, t.last_zip,
        t.std_first, t.std_first_canon, t.std_last, t.std_suffix, t.std_dob,
        concat_ws(' ', t.std_house, t.std_street_name, t.std_unit, t.std_zip5) AS household_key,
@@ -100,8 +130,8 @@ SELECT b.request_id, b.tin, t.tin_type, b.match_probability, b.match_weight,
                 AND r.std_zip5 = t.std_zip5
                 AND (r.std_unit IS NULL OR t.std_unit IS NULL OR r.std_unit = t.std_unit),
                 FALSE) AS address_is_last_known,
-       b.tax_year AS matched_history_year
-FROM best b
+       b.matched_history_year
+FROM {best} b
 JOIN {taxpayers} t ON t.tin = b.tin
 JOIN {requests} r ON r.unique_id = b.request_id
 {"ORDER BY b.request_id, b.match_weight DESC, b.tin" if ordered else ""}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,12 @@ from matchgate.match.blocking import (
     rare_flag,
     sided,
 )
-from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
+from matchgate.match.candidates import (
+    CANDIDATE_COLUMNS,
+    best_rows_sql,
+    candidates_sql,
+    described_sql,
+)
 from matchgate.match.engine import comparison_names, load_model, tf_comparisons
 from matchgate.match.fewpairs import FewPairScorer, best_by_taxpayer, candidate_rows
 from matchgate.match.inputs import MASTER_PREFIX, requests_input
@@ -48,6 +54,8 @@ from matchgate.match.train import DEFAULT_MODEL_PATH
 
 # Below this many request and master rows, the term-frequency tables are cut to their values.
 FEW_ROWS = 20_000
+#: what a caller keeps of a set of candidates (find_candidates' `narrow`)
+Narrow = Callable[[pa.Table], pa.Table]
 # A single request with at most this many pairs is scored in Python (fewpairs.py): some 20
 # microseconds a pair, against some 25 ms for DuckDB to plan the scoring queries at all.
 FEW_PAIRS = 2_000
@@ -179,10 +187,13 @@ class IndexedMatchEngine:
         return np.asarray(held, dtype=bool)
 
     # -- scoring -------------------------------------------------------------------------------
-    def find_candidates(self, requests: pa.Table, *,
-                        threshold_probability: float = 0.01) -> pa.Table:
+    def find_candidates(self, requests: pa.Table, *, threshold_probability: float = 0.01,
+                        narrow: Narrow | None = None) -> pa.Table:
+        """The requests' candidates (CANDIDATE_COLUMNS); with `narrow`, only those it keeps of
+        all of them (it is given them before their taxpayers' columns are joined: for a large
+        set of requests, only the rows it keeps are joined)."""
         shaped = requests_input(requests)
-        return self._scored(shaped, self.block(shaped), threshold_probability)
+        return self._scored(shaped, self.block(shaped), threshold_probability, narrow)
 
     def candidate_rows(self, requests: pa.Table, *,
                        threshold_probability: float = 0.01) -> list[dict[str, Any]]:
@@ -219,10 +230,10 @@ class IndexedMatchEngine:
         return candidate_rows(request[UNIQUE_ID], request, best,
                               {t["tin"]: t for t in taxpayers})
 
-    def _scored(self, shaped: pa.Table, blocked: Blocked,
-                threshold_probability: float) -> pa.Table:
+    def _scored(self, shaped: pa.Table, blocked: Blocked, threshold_probability: float,
+                narrow: Narrow | None = None) -> pa.Table:
         if len(blocked.request) == 0:
-            return _empty_candidates()
+            return narrow(_empty_candidates()) if narrow is not None else _empty_candidates()
         rows, inverse = _distinct_with_inverse(blocked.position, len(self.index.rows.table))
         master = self.index.rows.take(rows)
         master = master.append_column("m_idx", pa.array(np.arange(len(rows), dtype=np.int64)))
@@ -250,12 +261,21 @@ class IndexedMatchEngine:
                 con.register(name, table)
             scored = _arrow(con, self._scoring_sql(tuple(flags), threshold_probability), few)
             con.register("predictions", scored)
+            if narrow is not None and not few:
+                # the best row per request and TIN first, narrowed, then described: a bulk
+                # chunk's caller keeps a fourth of them, and only those take their taxpayer
+                best = narrow(_arrow(con, self._best_sql, few))
+                con.register("best_rows", best)
+                tins = pc.unique(best.column("tin")).to_numpy(zero_copy_only=False)
+                con.register("candidate_taxpayers", self.index.taxpayer_rows(tins))
+                return _arrow(con, self._described_sql, few).select(list(CANDIDATE_COLUMNS))
             tins = pc.unique(scored.column("tin")).to_numpy(zero_copy_only=False)
             con.register("candidate_taxpayers", self.index.taxpayer_rows(tins))
             result = _arrow(con, self._candidates_sql(not few), few)
         finally:
             con.close()
-        return result.select(list(CANDIDATE_COLUMNS))
+        result = result.select(list(CANDIDATE_COLUMNS))
+        return narrow(result) if narrow is not None else result
 
     @functools.cache  # noqa: B019 (one engine per store and model, kept while it serves)
     def _scoring_sql(self, flags: tuple[str, ...], threshold_probability: float) -> str:
@@ -274,6 +294,18 @@ class IndexedMatchEngine:
                               self.tf_comparisons, history="master_rows",
                               taxpayers="candidate_taxpayers", evidence_struct=bulk,
                               ordered=not bulk)
+
+    @functools.cached_property
+    def _best_sql(self) -> str:
+        """A bulk chunk's best row per request and TIN (candidates_sql's first part)."""
+        return best_rows_sql("predictions", self.comparisons, self.tf_comparisons,
+                             history="master_rows", evidence_struct=True)
+
+    @functools.cached_property
+    def _described_sql(self) -> str:
+        """The narrowed best rows with their taxpayers' columns (candidates_sql's second
+        part), in no particular order."""
+        return described_sql("best_rows", "request_rows", "candidate_taxpayers", ordered=False)
 
     def _pairs_sql(self, flags: list[str]) -> str:
         """The pairs with both sides' model columns (_l master, _r request), the rare flags and
