@@ -6,8 +6,8 @@ It is built as a dict, or, when every candidate it names came from a bulk chunk 
 process rendered each candidate's entry as JSON text (`with_rendered_entries`, in DuckDB), put
 together from those texts as the stored JSON itself (`JSONText`). At 1.28 million requests the
 dicts were some 4.5 million candidate entries built, ranked and serialized again by the
-process that records the batch, the busier of its two cores; the text parses to the same
-document (a test compares them on the same candidates).
+process that records the batch (a sixth of its time); the text parses to the same document (a
+test compares them on the same candidates).
 """
 
 from __future__ import annotations
@@ -139,7 +139,6 @@ def with_rendered_entries(candidates: pa.Table) -> pa.Table:
     finally:
         con.close()
     return candidates.append_column(ENTRY_COLUMN, rendered.column("entry"))
-
 
 
 def _finite(column: str) -> str:
