@@ -27,7 +27,9 @@ def ascii_upper(value: object) -> str | None:
     text = to_text(value)
     if text is None:
         return None
-    text = _SPACES.sub(" ", unidecode(text).upper()).strip()
+    if not text.isascii():
+        text = unidecode(text)
+    text = _SPACES.sub(" ", text.upper()).strip()
     return text or None
 
 
