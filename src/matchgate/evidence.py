@@ -16,10 +16,10 @@ import heapq
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import orjson
 import pyarrow as pa
 
+from matchgate.arrowquery import query_arrow
 from matchgate.store.engine import JSONText
 
 if TYPE_CHECKING:
@@ -131,13 +131,8 @@ def with_rendered_entries(candidates: pa.Table) -> pa.Table:
     sql = (f"SELECT json_object('tin', tin, 'match_probability', {_finite('match_probability')}, "
            f"'match_weight', {_finite('match_weight')}, 'match_weights', json_object({members}), "
            "'gamma', evidence.gamma)::VARCHAR AS entry FROM candidates")
-    con = duckdb.connect()
-    try:
-        con.register("candidates", candidates.select(
-            ["tin", "match_probability", "match_weight", "evidence"]))
-        rendered = con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+    rendered = query_arrow(sql, {"candidates": candidates.select(
+        ["tin", "match_probability", "match_weight", "evidence"])})
     return candidates.append_column(ENTRY_COLUMN, rendered.column("entry"))
 
 

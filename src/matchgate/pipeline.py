@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,6 +32,7 @@ from sqlalchemy.engine import Connection
 from matchgate import collector
 from matchgate.accounting import disclosure_record
 from matchgate.agreement import Agreement
+from matchgate.arrowquery import query_arrow
 from matchgate.audit import AuditEvent, AuditLog
 from matchgate.audit.digests import file_digest, request_ids_digest
 from matchgate.audit.tlog import Signer, TransparencyLog
@@ -640,13 +640,8 @@ def with_parsed_evidence(candidates: pa.Table) -> pa.Table:
         return candidates
     shape = json.dumps({"match_weights": {k: "DOUBLE" for k in sample["match_weights"]},
                         "gamma": {k: "INTEGER" for k in sample["gamma"]}})
-    con = duckdb.connect()
-    try:
-        con.register("candidates", candidates)
-        return con.sql("SELECT * REPLACE (json_transform(evidence, ?) AS evidence) "
-                       "FROM candidates", params=[shape]).to_arrow_table()
-    finally:
-        con.close()
+    return query_arrow("SELECT * REPLACE (json_transform(evidence, ?) AS evidence) "
+                       "FROM candidates", {"candidates": candidates}, params=[shape])
 
 
 def gamma_facts(gamma: dict[str, int]) -> dict[str, Any]:
