@@ -93,6 +93,14 @@ def _engine(run: dict[str, Any]) -> str:
     return "" if engine == DEFAULT_ENGINE else f" ({engine} engine)"
 
 
+def _stages(load: dict[str, Any]) -> str:
+    """A load's seconds per stage, where it recorded them (loads since session 15)."""
+    stages = load.get("stages")
+    if not stages:
+        return ""
+    return " (" + ", ".join(f"{k} {t:.0f}" for k, t in stages.items()) + ")"
+
+
 def scale_table(data: dict[str, Any]) -> str:
     m = data["machine"]
     lines = [
@@ -114,7 +122,7 @@ def scale_table(data: dict[str, Any]) -> str:
         ratio = r.get("verify_ratio_to_splink")
         lines.append(
             f"| {r['taxpayers']:,} / {ld['history_rows']:,} | {r['batch']:,}{_engine(r)} | "
-            f"{ld['seconds']:.0f} s ({ld['peak_rss_mib'] / 1024:.1f} GiB) | "
+            f"{ld['seconds']:.0f} s ({ld['peak_rss_mib'] / 1024:.1f} GiB){_stages(ld)} | "
             f"{v['seconds']:.0f} s ({_peak(v)}) | {_load(v)} | "
             f"{stages} | {_baseline_cell(r.get('splink_baseline'))} | "
             f"{'-' if ratio is None else f'{ratio:.2f}'} |")

@@ -10,7 +10,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.scale.run import engine_of, master_file, merge, reusable  # noqa: E402
-from bench.tables import _engine  # noqa: E402
+from bench.tables import _engine, _stages  # noqa: E402
 
 
 def _run(taxpayers: int, batch: int, seconds: float, engine: str | None = None) -> dict:
@@ -53,3 +53,10 @@ def test_a_store_is_reused_only_for_the_master_file_it_was_loaded_from(tmp_path:
     assert reusable(kept, master_file(data)) is None
     os.utime(data / "master.parquet", ns=(1, 1))
     assert master_file(data)["mtime_ns"] == 1
+
+
+def test_a_load_cell_gives_its_stages_where_the_load_recorded_them() -> None:
+    assert _stages({"seconds": 860.0}) == ""  # loads before stage seconds were recorded
+    assert _stages({"seconds": 9.0, "stages": {"standardize": 5.4, "store": 2.6,
+                                               "blocking": 1.0}}) == \
+        " (standardize 5, store 3, blocking 1)"

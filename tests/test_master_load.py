@@ -4,6 +4,8 @@ errors that name the file and column, and atomic replacement."""
 from __future__ import annotations
 
 import csv
+import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from matchgate.cli.master_cmd import register
 from matchgate.columns import MASTER_COLUMNS, STD_COLUMNS
 from matchgate.errors import InputError, StoreError
 from matchgate.master.generate import generate
-from matchgate.master.load import MasterLoadReport, file_version, load_master
+from matchgate.master.load import LOAD_STAGES, MasterLoadReport, file_version, load_master
 from matchgate.master.store import open_master
 
 GOOD = [
@@ -161,9 +163,16 @@ def test_cli_master_load(tmp_path: Path) -> None:
     register(app)
     source = write_csv(tmp_path / "m.csv", GOOD + BAD)
     result = CliRunner().invoke(app, ["master", "load", str(source), "--store",
-                                      str(tmp_path / "s.duckdb")])
+                                      str(tmp_path / "s.duckdb"), "--report-json",
+                                      str(tmp_path / "report.json")])
     assert result.exit_code == 0, result.output
     assert "invalid_tin" in result.output and "taxpayers" in result.output
+    written = json.loads((tmp_path / "report.json").read_text())
+    assert written["taxpayers"] == 2 and written["rejected_rows"] == 5
+    assert written["rejects_by_reason"]["invalid_tin"] == 2
+    assert written["store_path"] == str(tmp_path / "s.duckdb")
+    assert list(written["stage_seconds"]) == list(LOAD_STAGES)
+    assert re.search(r"blocking\s+\d+\.\d", result.output)  # the summary's caption
     missing = CliRunner().invoke(app, ["master", "load", str(tmp_path / "none.csv"),
                                        "--store", str(tmp_path / "s.duckdb")])
     assert isinstance(missing.exception, InputError)
@@ -196,3 +205,19 @@ def test_rejected_rows_are_written_to_a_report_file(tmp_path: Path) -> None:
     assert [r["reason"] for r in rows] == ["invalid_tin", "invalid_tin", "missing_last_name",
                                            "invalid_tax_year", "tin_type_mismatch"]
     assert rows[2]["first_name"] == "Carl" and rows[0]["tin"] == "000000000"
+
+
+def test_load_reports_each_stage_in_order_with_its_seconds(tmp_path: Path) -> None:
+    """Every stage's progress goes from 0 to 1 before the next starts, the blocking index
+    included (it took minutes at 10 million taxpayers with no progress shown), and the report
+    gives each stage's seconds, which add up to no more than the whole load's."""
+    seen: list[tuple[str, float]] = []
+    source = write_csv(tmp_path / "m.csv", GOOD + BAD)
+    report = load_master(source, tmp_path / "s.duckdb", workers=1,
+                         progress=lambda stage, fraction: seen.append((stage, fraction)))
+    ends = [(stage, fraction) for stage, fraction in seen if fraction in (0.0, 1.0)]
+    expected = [(stage, f) for stage in LOAD_STAGES for f in (0.0, 1.0)]
+    assert [e for e in ends if e in expected] == expected
+    assert list(report.stage_seconds) == list(LOAD_STAGES)
+    assert all(s >= 0 for s in report.stage_seconds.values())
+    assert sum(report.stage_seconds.values()) <= report.seconds + 0.05

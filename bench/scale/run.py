@@ -148,8 +148,11 @@ def load(work: Path, data: Path, taxpayers: int, *, reuse: bool = False
     earlier = reusable(kept, source) if reuse and store.is_file() else None
     if earlier is not None:
         return store, {**earlier, "reused": True}
+    report = store.with_name(store.name + ".report.json")
     figures = measure([*matchgate_command(), "master", "load", str(data / "master.parquet"),
-                       "--store", str(store)])
+                       "--store", str(store), "--report-json", str(report)])
+    if report.is_file():
+        figures["stages"] = json.loads(report.read_text())["stage_seconds"]
     import duckdb
 
     with duckdb.connect(str(store), read_only=True) as con:

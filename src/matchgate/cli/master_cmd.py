@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,13 +11,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from matchgate.master.load import REJECT_REASONS, MasterLoadReport, load_master
+from matchgate.master.load import LOAD_STAGES, REJECT_REASONS, MasterLoadReport, load_master
 from matchgate.master.store import open_master
 from matchgate.settings import Settings
 
 master_app = typer.Typer(help="The custodian's master file and the master store.",
                          no_args_is_help=True)
-STAGES = {"standardize": "Read and standardize", "index": "Taxpayers and indexes"}
 
 StoreOption = Annotated[Path | None, typer.Option(
     "--store", help="DuckDB file of the master store (default: MATCHGATE_HOME/master.duckdb).")]
@@ -39,7 +39,9 @@ def _summary(report: MasterLoadReport) -> Table:
         table.add_row(f"  {reason}: {REJECT_REASONS.get(reason, reason)}", f"{count:,}")
     if report.rejects_path is not None and report.rejected_rows:
         table.add_row(f"  the rows set aside: {report.rejects_path}", "")
-    table.caption = f"master_version {report.master_version}, {report.seconds:.1f} s"
+    stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report.stage_seconds.items())
+    table.caption = (f"master_version {report.master_version}, {report.seconds:.1f} s"
+                     + (f" ({stages})" if stages else ""))
     return table
 
 
@@ -48,13 +50,17 @@ def load_command(
     master_file: Annotated[Path, typer.Argument(help="Master file, CSV or Parquet, one row "
                                                 "per taxpayer per tax year.")],
     store: StoreOption = None,
+    report_json: Annotated[Path | None, typer.Option(
+        "--report-json", help="Also write the load's report (counts, set-aside rows by reason, "
+        "seconds per stage) to this JSON file, for monitoring.")] = None,
 ) -> None:
     """Load the master file into the master store, replacing the old store only on success."""
     console = Console()
     target = _store_path(store)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
             "{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=console) as bar:
-        tasks: dict[str, TaskID] = {k: bar.add_task(v, total=1.0) for k, v in STAGES.items()}
+        tasks: dict[str, TaskID] = {k: bar.add_task(v[0].upper() + v[1:], total=1.0)
+                                    for k, v in LOAD_STAGES.items()}
 
         def progress(stage: str, fraction: float) -> None:
             if stage in tasks:
@@ -62,6 +68,8 @@ def load_command(
 
         report = load_master(master_file, target, progress=progress)
     console.print(_summary(report))
+    if report_json is not None:
+        report_json.write_text(json.dumps(report.as_json(), indent=2) + "\n")
 
 
 @master_app.command("info")

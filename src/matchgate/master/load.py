@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from multiprocessing import get_context
@@ -50,6 +51,13 @@ REJECT_REASONS: dict[str, str] = {
     "invalid_tax_year": "the tax year is missing or out of range",
     "duplicate_tin_year": "a second row for the same TIN and tax year (the first is kept)",
 }
+#: a load's stages, in order, as progress and the report name them
+LOAD_STAGES = {
+    "standardize": "read and standardize the master file",
+    "store": "history, taxpayers and set-aside rows into the store",
+    "rejects": "the set-aside rows written to their file",
+    "blocking": "frequent blocking keys and the key index",
+}
 _RAW_DDL = ", ".join(f"{c} VARCHAR" for c in MASTER_COLUMNS if c != "tax_year")
 _STD_DDL = ", ".join(f"{c} VARCHAR" for c in STD_COLUMNS)
 
@@ -68,6 +76,12 @@ class MasterLoadReport:
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     rejects_path: Path | None = None
     seconds: float = 0.0
+    #: seconds per stage (LOAD_STAGES), so that an operator sees where a long load went
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as JSON can hold it (paths as text)."""
+        return {k: str(v) if isinstance(v, Path) else v for k, v in vars(self).items()}
 
 
 def file_version(path: Path) -> str:
@@ -329,24 +343,40 @@ def _standardize_inline(source: Path, parts: Path) -> int:
     return rows
 
 
-def _build(source: Path, tmp: Path, report: Progress, workers: int
+class _Stages:
+    """Each stage's progress reported at its start and end, and its seconds kept."""
+
+    def __init__(self, report: Progress) -> None:
+        self.report = report
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        self.report(name, 0.0)
+        yield
+        self.seconds[name] = round(time.monotonic() - started, 2)
+        self.report(name, 1.0)
+
+
+def _build(source: Path, tmp: Path, stages: _Stages, workers: int
            ) -> tuple[int, int, int, int]:
     parts = tmp.with_name(tmp.name + ".parts")
     shutil.rmtree(parts, ignore_errors=True)
     parts.mkdir()
     try:
-        rows = _standardize_parts(source, parts, report, workers)
+        with stages.stage("standardize"):
+            rows = _standardize_parts(source, parts, stages.report, workers)
         # the parts are read in file order (DuckDB preserves insertion order), so no sort is
         # needed; the memory limit makes the taxpayers table spill rather than grow
         con = duckdb.connect(str(tmp), config={"memory_limit": LOAD_MEMORY_LIMIT})
         try:
-            report("index", 0.0)
-            _create_tables(con)
-            if rows:
-                _insert_parts(con, str(parts / "*.parquet"))
-            history, taxpayers, rejected = _finish(con, source, file_version(source))
-            con.execute("CHECKPOINT").fetchall()
-            report("index", 1.0)
+            with stages.stage("store"):
+                _create_tables(con)
+                if rows:
+                    _insert_parts(con, str(parts / "*.parquet"))
+                history, taxpayers, rejected = _finish(con, source, file_version(source))
+                con.execute("CHECKPOINT").fetchall()
             return rows, history, taxpayers, rejected
         finally:
             con.close()
@@ -409,22 +439,25 @@ def load_master(path: Path, store_path: Path, *, progress: Progress | None = Non
     per core)."""
     started = time.monotonic()
     path, store_path = Path(path), Path(store_path)
-    report = progress or (lambda stage, fraction: None)
+    stages = _Stages(progress or (lambda stage, fraction: None))
     store_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_path(store_path)
     _remove(tmp)
     try:
-        rows, history, taxpayers, rejected = _build(path, tmp, report,
+        rows, history, taxpayers, rejected = _build(path, tmp, stages,
                                                     workers or default_workers())
         os.replace(tmp, store_path)
     finally:
         _remove(tmp)
     rejects = Path(rejects_path) if rejects_path else rejects_path_for(store_path)
-    by_reason = _write_rejects(store_path, rejects)
+    with stages.stage("rejects"):
+        by_reason = _write_rejects(store_path, rejects)
     with open_master(store_path) as store:
         version = store.meta().master_version
-    prepare_blocking(store_path, version)
+    with stages.stage("blocking"):
+        prepare_blocking(store_path, version)
     return MasterLoadReport(source=path, store_path=store_path, master_version=version,
                             rows_read=rows, history_rows=history, taxpayers=taxpayers,
                             rejected_rows=rejected, rejects_by_reason=by_reason,
-                            rejects_path=rejects, seconds=round(time.monotonic() - started, 2))
+                            rejects_path=rejects, seconds=round(time.monotonic() - started, 2),
+                            stage_seconds=stages.seconds)
