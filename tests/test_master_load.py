@@ -155,7 +155,14 @@ def test_generated_parquet_loads(tmp_path: Path) -> None:
         stale = handle.cursor().sql(
             "SELECT count(*) FROM taxpayers t JOIN master_history h ON h.tin = t.tin "
             "WHERE h.tax_year > t.last_tax_year").fetchall()[0][0]
+        chosen = handle.cursor().sql(
+            "SELECT tin, last_tax_year, last_row_id FROM taxpayers").fetchall()
+        latest = handle.cursor().sql(  # the rule in its plainest form, as a window
+            "SELECT tin, tax_year, row_id FROM master_history QUALIFY row_number() OVER "
+            "(PARTITION BY tin ORDER BY tax_year DESC, row_id DESC) = 1").fetchall()
     assert stale == 0
+    assert sorted(chosen) == sorted(latest)
+    assert [tin for tin, _, _ in chosen] == sorted(tin for tin, _, _ in latest)  # TIN order
 
 
 def test_cli_master_load(tmp_path: Path) -> None:
