@@ -20,6 +20,7 @@ from matchgate.errors import InputError, StoreError
 from matchgate.master.generate import generate
 from matchgate.master.load import LOAD_STAGES, MasterLoadReport, file_version, load_master
 from matchgate.master.store import open_master
+from matchgate.match.keyindex import index_dir_for
 
 GOOD = [
     # tin, type, first, middle, last, suffix, dob, street, unit, city, state, zip, year
@@ -228,3 +229,21 @@ def test_load_reports_each_stage_in_order_with_its_seconds(tmp_path: Path) -> No
     assert list(report.stage_seconds) == list(LOAD_STAGES)
     assert all(s >= 0 for s in report.stage_seconds.values())
     assert sum(report.stage_seconds.values()) <= report.seconds + 0.05
+
+
+def test_a_reload_builds_the_key_index_again(tmp_path: Path) -> None:
+    """The key index and frequent keys are named by the master version (the file's hash): a
+    second load of the same file replaces the store, so what was built from the old store is
+    built again, not served (a release that standardizes otherwise gives other rows)."""
+    generate(tmp_path / "g", taxpayers=60, requests=0, seed=3)
+    store = tmp_path / "s.duckdb"
+    first = load_master(tmp_path / "g" / "master.parquet", store, workers=1)
+    index = index_dir_for(store, first.master_version)
+    frequent = store.with_name(store.name + ".blocking") / first.master_version
+    stale = [index / "left-from-the-old-store", frequent / "left-from-the-old-store"]
+    for path in stale:
+        path.write_text("built from the store this load replaces")
+    second = load_master(tmp_path / "g" / "master.parquet", store, workers=1)
+    assert second.master_version == first.master_version
+    assert not any(path.exists() for path in stale)
+    assert (index / "rules.json").is_file() and any(frequent.glob("frequent-*.parquet"))

@@ -423,11 +423,17 @@ def prepare_blocking(store_path: Path, version: str) -> None:
     from matchgate.match.blocking import BLOCK_KEY_CAP, blocking_keys
     from matchgate.match.engine import load_model
     from matchgate.match.frequent import frequent_keys
-    from matchgate.match.keyindex import open_index
+    from matchgate.match.keyindex import index_dir_for, open_index
     from matchgate.match.train import DEFAULT_MODEL_PATH
 
     model = load_model(DEFAULT_MODEL_PATH)
     keys = blocking_keys(model)
+    # Files built for this version from the store just replaced describe that store, not this
+    # one: a reload of the same file (same version) by a release that standardizes otherwise
+    # would otherwise keep serving the old standardized rows. They are built again.
+    for derived in (index_dir_for(store_path, version),
+                    store_path.with_name(store_path.name + ".blocking") / version):
+        shutil.rmtree(derived, ignore_errors=True)
     if keys is not None:
         frequent_keys(store_path, version, keys, BLOCK_KEY_CAP)
         open_index(store_path, version, model)
