@@ -20,6 +20,7 @@ from matchgate.errors import InputError, StoreError
 from matchgate.master.generate import generate
 from matchgate.master.load import LOAD_STAGES, MasterLoadReport, file_version, load_master
 from matchgate.master.store import open_master
+from matchgate.match.frequent import frequent_dir_for
 from matchgate.match.keyindex import index_dir_for
 
 GOOD = [
@@ -239,7 +240,7 @@ def test_a_reload_builds_the_key_index_again(tmp_path: Path) -> None:
     store = tmp_path / "s.duckdb"
     first = load_master(tmp_path / "g" / "master.parquet", store, workers=1)
     index = index_dir_for(store, first.master_version)
-    frequent = store.with_name(store.name + ".blocking") / first.master_version
+    frequent = frequent_dir_for(store, first.master_version)
     stale = [index / "left-from-the-old-store", frequent / "left-from-the-old-store"]
     for path in stale:
         path.write_text("built from the store this load replaces")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from matchgate.columns import STD_ADDRESS_COLUMNS
 from matchgate.standardize import ParsedAddress, parse_address, standardize_address
 from matchgate.standardize.postal import city_name, state_code, zip5
+from matchgate.standardize.street_line import StreetLine
 from matchgate.standardize.units import unit_id
 from matchgate.standardize.usps import normalize_ordinals, street_suffixes
 
@@ -273,3 +276,10 @@ def test_spelled_out_unit_designator_keeps_its_unit(line: str) -> None:
     # formatting-variants property above).
     parsed = parse_address(line, None, "Springfield", "IL", "62701")
     assert (parsed.street, parsed.unit, parsed.city) == ("OAK ST", "1A", "SPRINGFIELD")
+
+
+def test_a_line_with_another_house_number_keeps_every_other_part() -> None:
+    """with_house (the parse's fast path) is dataclasses.replace: a field added to StreetLine
+    and not to with_house fails here."""
+    line = StreetLine(**{f.name: f.name.upper() for f in fields(StreetLine)})
+    assert line.with_house("12") == replace(line, house="12")

@@ -422,7 +422,7 @@ def prepare_blocking(store_path: Path, version: str) -> None:
     pay for them."""
     from matchgate.match.blocking import BLOCK_KEY_CAP, blocking_keys
     from matchgate.match.engine import load_model
-    from matchgate.match.frequent import frequent_keys
+    from matchgate.match.frequent import frequent_dir_for, frequent_keys
     from matchgate.match.keyindex import index_dir_for, open_index
     from matchgate.match.train import DEFAULT_MODEL_PATH
 
@@ -431,8 +431,7 @@ def prepare_blocking(store_path: Path, version: str) -> None:
     # Files built for this version from the store just replaced describe that store, not this
     # one: a reload of the same file (same version) by a release that standardizes otherwise
     # would otherwise keep serving the old standardized rows. They are built again.
-    for derived in (index_dir_for(store_path, version),
-                    store_path.with_name(store_path.name + ".blocking") / version):
+    for derived in (index_dir_for(store_path, version), frequent_dir_for(store_path, version)):
         shutil.rmtree(derived, ignore_errors=True)
     if keys is not None:
         frequent_keys(store_path, version, keys, BLOCK_KEY_CAP)

@@ -18,10 +18,15 @@ from matchgate.master.store import open_master
 from matchgate.match.blocking import frequent_keys_sql, key_sets
 
 
+def frequent_dir_for(store_path: Path, master_version: str) -> Path:
+    """The folder of a master version's frequent keys (one file per cap and set of rules)."""
+    return store_path.with_name(store_path.name + ".blocking") / master_version
+
+
 def frequent_path(store_path: Path, master_version: str, keys: list[tuple[str, ...]],
                   cap: int) -> Path:
     digest = hashlib.sha256(json.dumps([list(k) for k in key_sets(keys)]).encode())
-    return (store_path.with_name(store_path.name + ".blocking") / master_version /
+    return (frequent_dir_for(store_path, master_version) /
             f"frequent-{cap}-{digest.hexdigest()[:12]}.parquet")
 
 
