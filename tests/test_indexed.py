@@ -274,11 +274,25 @@ def test_alike_rows_are_grouped_by_taxpayer_and_columns_latest_first() -> None:
     assert len(_latest_alike(con)) == 0
     rows = [(10, "A", 2021, "ANN", "1 ELM"), (11, "A", 2023, "ANN", "1 ELM"),
             (12, "A", 2022, "ANN", "2 OAK"), (13, "B", 2023, "ANN", "1 ELM"),
-            (14, "A", 2020, "ANN", "1 ELM"), (15, "A", 2019, None, "1 ELM")]
+            (14, "A", 2020, "ANN", "1 ELM"), (15, "A", 2019, None, "1 ELM"),
+            (16, "C", 2022, "BO", "3 ASH"), (17, "C", 2022, "BO", "3 ASH"),
+            (18, "C", 2021, "BO", "3 ASH")]
     con.executemany("INSERT INTO master_history (row_id, tin, tax_year, std_first, "
                     "std_street_name) VALUES (?, ?, ?, ?, ?)", rows)
-    # positions in row_id order: 10->0 ... 15->5
-    assert _latest_alike(con).tolist() == [1, 1, 2, 3, 1, 5]
+    # positions in row_id order: 10->0 ... 18->8; C's two rows of 2022 tie: the last one
+    assert _latest_alike(con).tolist() == [1, 1, 2, 3, 1, 5, 7, 7, 7]
+    # many random groups: each row points at its group's latest year, then last row
+    rng = np.random.default_rng(3)
+    con.execute("DELETE FROM master_history")
+    many = [(n, f"T{rng.integers(40)}", int(rng.integers(2015, 2019)),
+             str(rng.integers(2)), None) for n in range(2000)]
+    con.executemany("INSERT INTO master_history (row_id, tin, tax_year, std_first, "
+                    "std_street_name) VALUES (?, ?, ?, ?, ?)", many)
+    best: dict[tuple[str, str], tuple[int, int]] = {}
+    for position, (_, tin, year, first, _) in enumerate(many):
+        best[(tin, first)] = max(best.get((tin, first), (0, 0)), (year, position))
+    assert _latest_alike(con).tolist() == [best[(tin, first)][1]
+                                           for _, tin, _, first, _ in many]
 
 
 def test_key_ranges_looked_up_in_sorted_order_are_those_of_a_plain_search() -> None:

@@ -5,8 +5,9 @@ to the store, `<store>.lookup/<version>/`:
 - rows.arrow: the master history's model columns (plus row_id, tin, tax_year), in row_id order,
   an uncompressed Arrow IPC file that is memory-mapped (no load time, pages shared by processes);
 - taxpayers.arrow: the taxpayers table in TIN order, memory-mapped likewise;
-- keys_<n>.npy / pos_<n>.npy: per blocking rule of the model, the 64-bit DuckDB hash of the
-  rule's key columns for every row that has them all, sorted, and the row position in
+- keys_<n>.npy / pos_<n>.npy: per distinct key tuple of the model's blocking rules (two rules
+  may differ by their filters alone), the 64-bit DuckDB hash of the key columns for every row
+  that has them all, sorted (hashsort.stable_order), and the row position in
   rows.arrow that stands for each (memory-mapped numpy arrays: a whole chunk of requests is
   looked up with one vectorised binary search). A taxpayer who filed several years with the
   same name, date of birth and address has as many history rows with the same model columns:
@@ -40,7 +41,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchgate.master.store import open_master
-from matchgate.match.blocking import blocking_keys
+from matchgate.match.blocking import blocking_keys, key_sets
+from matchgate.match.hashsort import stable_order
 from matchgate.match.settings import MODEL_COLUMNS
 
 ROW_COLUMNS = ("row_id", "tin", "tax_year", *MODEL_COLUMNS)
@@ -49,7 +51,7 @@ TAXPAYER_COLUMNS = ("tin", "tin_type", "last_street", "last_unit", "last_city", 
                     "std_dob", "std_house", "std_street_name", "std_unit", "std_zip5")
 BLOCK_ROWS = 1 << 16  # rows per record batch of the IPC files
 KEY_SEP = "\x1f"
-FORMAT = 4  # of the folder's files: an index of another format is rebuilt
+FORMAT = 5  # of the folder's files: an index of another format is rebuilt
 # A model column with at most one distinct value in this many rows is stored dictionary-encoded
 # in rows.arrow: a take copies 4-byte codes instead of strings (3 times faster), the file
 # shrinks, and DuckDB and Python read the values as before.
@@ -128,8 +130,8 @@ def _rows_sql(dictionaries: dict[str, pa.Array]) -> str:
 
 
 def _rules_manifest(keys: list[tuple[str, ...]], tf_columns: list[str]) -> dict[str, Any]:
-    return {"format": FORMAT, "duckdb": duckdb.__version__, "rules": [list(k) for k in keys],
-            "tf_columns": tf_columns}
+    return {"format": FORMAT, "duckdb": duckdb.__version__,
+            "rules": [list(k) for k in key_sets(keys)], "tf_columns": tf_columns}
 
 
 def build_index(store_path: Path, model: dict[str, Any], target: Path) -> None:
@@ -153,15 +155,13 @@ def build_index(store_path: Path, model: dict[str, Any], target: Path) -> None:
         canonical = canonical_positions(rows, _latest_alike(con))
         key_columns = sorted({k for rule in keys for k in rule})
         con.register("index_rows", rows.select(key_columns))
-        for n, rule in enumerate(keys):
+        for n, rule in enumerate(key_sets(keys)):  # two rules with the same keys share them
             hashes = con.sql(f"SELECT {key_sql(rule)} AS h FROM index_rows").fetchnumpy()["h"]
-            present = ~np.ma.getmaskarray(hashes)
-            values = np.asarray(np.ma.getdata(hashes), dtype=np.uint64)[present]
-            positions = canonical[present]
-            order = np.argsort(values, kind="stable")
-            np.save(tmp / f"keys_{n}.npy", values[order])
-            np.save(tmp / f"pos_{n}.npy", positions[order])
-            del hashes, present, values, positions, order
+            present = np.flatnonzero(~np.ma.getmaskarray(hashes))
+            order, ordered = stable_order(np.ma.getdata(hashes)[present])
+            np.save(tmp / f"keys_{n}.npy", ordered)
+            np.save(tmp / f"pos_{n}.npy", canonical[present[order]])
+            del hashes, present, order, ordered
         del canonical
         con.unregister("index_rows")
         columns = tf_columns(model)
@@ -184,13 +184,17 @@ def _latest_alike(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     del alike
     if len(h) == 0:  # a master file whose every row was set aside
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((-np.arange(len(h)), -year, h))  # per hash: latest year, then last row
-    grouped = h[order]
+    order, grouped = stable_order(h)
+    del h
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
     del grouped
-    first = np.repeat(order[starts], np.diff(np.r_[starts, len(order)]))
-    latest = np.empty(len(h), dtype=np.int64)
-    latest[order] = first
+    # per hash, the latest year and then the last row: the largest (year, position), packed
+    # into one number (the year since the earliest above the positions' bits)
+    shift = max(len(order).bit_length(), 1)
+    ranked = ((year - year.min()) << shift) | np.arange(len(order), dtype=np.int64)
+    best = np.maximum.reduceat(ranked[order], starts) & ((1 << shift) - 1)
+    latest = np.empty(len(order), dtype=np.int64)
+    latest[order] = np.repeat(best, np.diff(np.r_[starts, len(order)]))
     return latest
 
 
