@@ -141,3 +141,28 @@ def test_table_path_equals_record_path(rows: list[dict[str, object]]) -> None:
     table = pa.Table.from_pylist(rows)
     out = standardize_table(table).select(list(STD_COLUMNS)).to_pylist()
     assert out == [standardize_record(r) for r in rows]
+
+
+LINE_WORDS = ["Main", "ST", "apt", "4", "N", "BOX", "PO", "APARTMENT", "1st", "RR", "HIGHWAY",
+              "66", "B", "FLOOR", "AND", "Boston", "MA", "02134", "#4", "St.", "1/2", "-"]
+HOUSES = st.sampled_from(["", "7", "0012", "100", "000", "123456", "1234567", "12A", " 9"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(HOUSES, st.sampled_from([" ", "  ", "\t", ""]),
+                          st.lists(st.sampled_from(LINE_WORDS), min_size=1, max_size=4),
+                          st.booleans()), min_size=1, max_size=20))
+def test_table_street_lines_equal_the_record_path(
+        lines: list[tuple[str, str, list[str], bool]]) -> None:
+    """A table parses a plain line (a house number and plain words) as the rest after a
+    placeholder with its number put back, and any other line whole: every street column
+    equals the record path's, for plain lines, lines whose rest usaddress does not read after
+    a number ("100 ST"), leading zeros, long numbers, odd spacing, punctuation, lower case,
+    and whole lines (no city, state or ZIP fields)."""
+    rows = [{"street": f"{house}{gap}{' '.join(words)}", "city": None if whole else "Boston",
+             "state": None if whole else "MA", "zip": None if whole else "02134"}
+            for house, gap, words, whole in lines]
+    columns = ["std_house", "std_street", "std_street_name", "std_unit", "std_po_box",
+               "std_city", "std_state", "std_zip5"]
+    out = standardize_table(pa.Table.from_pylist(rows)).select(columns).to_pylist()
+    assert out == [{c: standardize_record(r)[c] for c in columns} for r in rows]

@@ -19,7 +19,7 @@ from matchgate.standardize.addresses import standardize_address
 from matchgate.standardize.dates import standardize_dob, standardize_tin
 from matchgate.standardize.names import given_columns, standardize_name, surname_columns
 from matchgate.standardize.postal import city_name, state_code, zip5
-from matchgate.standardize.street_line import parse_street_line
+from matchgate.standardize.street_line import PLACEHOLDER_HOUSE, parse_street_line
 from matchgate.standardize.suffixes import suffix_of
 from matchgate.standardize.text import ascii_upper, clean, to_text
 from matchgate.standardize.units import unit_id
@@ -114,11 +114,37 @@ def _line_outputs(key: str | None) -> Outputs:
             city_name(line.city), state_code(line.state), zip5(line.zip_code))
 
 
+# A street line of a house number and plain words, single-spaced (most lines of a master file).
+# parse_street_line reads such a line as its rest after a placeholder number, and puts the
+# number back when usaddress took the placeholder for the house number; the same is done here
+# for a whole table at once, so that the distinct rests are parsed, not the distinct lines (a
+# batch of 100,000 master rows holds some 34,000 distinct lines and 5,000 rests). The pattern
+# is narrower than the parser's own (its number, whitespace and non-digit), so that upper-casing
+# is all ascii_upper does to such a line and nothing the parser rewrites touches the number.
+_PLAIN_LINE = r"^(?P<number>[0-9]{1,6}) (?P<rest>[A-Za-z][A-Za-z0-9]*(?: [A-Za-z0-9]+)*)$"
+
+
+def _line_arrays(street: pa.Array, flag: pa.Array) -> list[pa.Array]:
+    """_line_outputs of every row's street line and whole-line flag: a plain line from its
+    rest's parse with its own number put back, any other line parsed whole."""
+    parts = pc.extract_regex(street, _PLAIN_LINE)
+    plain = parts.is_valid()
+    templated_line = pc.binary_join_element_wise(PLACEHOLDER_HOUSE, pc.ascii_upper(
+        parts.field("rest")), " ")
+    templated = _map_distinct(pc.if_else(plain, _joined(templated_line, flag), None),
+                              _line_outputs, 8)
+    taken = pc.fill_null(pc.equal(templated[0], PLACEHOLDER_HOUSE), False)
+    whole = _map_distinct(pc.if_else(taken, None, _joined(street, flag)), _line_outputs, 8)
+    number = pc.utf8_ltrim(parts.field("number"), "0")
+    house = pc.if_else(pc.equal(number, ""), "0", number)
+    return [pc.if_else(taken, house if k == 0 else templated[k], whole[k]) for k in range(8)]
+
+
 def _address_arrays(table: pa.Table) -> dict[str, pa.Array]:
     city, state, zip_code = (_string_column(table, n) for n in ("city", "state", "zip"))
     whole = pc.and_(pc.and_(_blank(city), _blank(state)), _blank(zip_code))
     flag = pc.if_else(whole, "1", "0")
-    line = _map_distinct(_joined(_string_column(table, "street"), flag), _line_outputs, 8)
+    line = _line_arrays(_string_column(table, "street"), flag)
     (field_unit,) = _map_distinct(_string_column(table, "unit"),
                                   lambda v: (unit_id(ascii_upper(v)),), 1)
     (field_city,) = _map_distinct(city, lambda v: (city_name(to_text(v)),), 1)

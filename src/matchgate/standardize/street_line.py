@@ -29,7 +29,7 @@ _NAME_WORDS = {"SAINT": "ST", "MOUNT": "MT", "FORT": "FT"}
 _BOX_GROUPS = {"RR": "RR", "RURAL ROUTE": "RR", "RURAL RTE": "RR", "RT": "RR", "RTE": "RR",
                "ROUTE": "RR", "HC": "HC", "HIGHWAY CONTRACT": "HC", "STAR ROUTE": "HC"}
 _LEADING_NUMBER = re.compile(r"^(\d{1,6})\s+(\D.*)$")
-_PLACEHOLDER = "100"
+PLACEHOLDER_HOUSE = "100"
 _INITIAL_DOTS = re.compile(r"(?<=\b[A-Z])\.(?=[A-Z]\b)")  # S.W. -> SW., P.O. -> PO.
 _OTHER_DOTS = re.compile(r"\.(?!\d)")
 # A unit designator spelled out before its number ("APARTMENT 1A") is abbreviated before tagging:
@@ -148,8 +148,8 @@ def parse_street_line(line: str | None, whole_line: bool = False) -> StreetLine:
     line = _LONG_DESIGNATOR.sub(lambda m: UNIT_DESIGNATORS[m.group(1)], line)
     match = _LEADING_NUMBER.match(line)
     if match:
-        templated = _parse(f"{_PLACEHOLDER} {match.group(2)}", whole_line)
-        if templated.house == _PLACEHOLDER:
+        templated = _parse(f"{PLACEHOLDER_HOUSE} {match.group(2)}", whole_line)
+        if templated.house == PLACEHOLDER_HOUSE:
             number = match.group(1).lstrip("0") or "0"
             return templated.with_house(number)
     return _parse(line, whole_line)
