@@ -15,7 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from matchgate.cli.master_cmd import register
-from matchgate.columns import MASTER_COLUMNS, STD_COLUMNS
+from matchgate.columns import MASTER_COLUMNS, STD_COLUMNS, TAXPAYER_STD_COLUMNS
 from matchgate.errors import InputError, StoreError
 from matchgate.master.generate import generate
 from matchgate.master.load import LOAD_STAGES, MasterLoadReport, file_version, load_master
@@ -87,6 +87,21 @@ def test_last_known_address_is_the_latest_tax_year(loaded: Loaded) -> None:
             "SELECT last_street, last_unit, last_zip, last_tax_year, std_house, std_unit "
             "FROM taxpayers WHERE tin = '123456789'").fetchall()
     assert row == [("48 Elm Avenue", "Apt 2", "62702", 2023, "48", "2")]
+
+
+def test_taxpayers_table_keeps_the_standardized_columns_that_are_read(loaded: Loaded) -> None:
+    """The taxpayers table holds each taxpayer's latest raw record and only the standardized
+    columns read from it (the history holds them all), equal to the latest row's."""
+    store, _ = loaded
+    with open_master(store) as handle:
+        con = handle.cursor()
+        columns = [r[0] for r in con.sql("DESCRIBE taxpayers").fetchall()]
+        assert [c for c in columns if c.startswith("std_")] == list(TAXPAYER_STD_COLUMNS)
+        kept = ", ".join(TAXPAYER_STD_COLUMNS)
+        differ = con.sql(f"SELECT {kept} FROM taxpayers EXCEPT ALL SELECT {kept} FROM "
+                         "master_history WHERE row_id IN (SELECT last_row_id FROM taxpayers)"
+                         ).fetchall()
+    assert differ == []
 
 
 def test_rejects_are_counted_by_reason_and_kept(loaded: Loaded) -> None:

@@ -24,7 +24,9 @@ _MOVER_TOKENS = ("address_unknown", "older_address")
 
 _SQL = {
     "itin": "SELECT tin FROM s.taxpayers WHERE tin_type = 'ITIN'",
-    "compound_surname": "SELECT tin FROM s.taxpayers WHERE std_last_first <> std_last_second",
+    "compound_surname": """SELECT t.tin FROM s.taxpayers t
+                           JOIN s.master_history h ON h.row_id = t.last_row_id
+                           WHERE h.std_last_first <> h.std_last_second""",
     "mover": """SELECT tin FROM s.master_history GROUP BY tin
                 HAVING count(DISTINCT concat_ws('|', std_house, std_street_name, std_zip5)) > 1""",
     "family": """

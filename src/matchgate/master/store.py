@@ -17,7 +17,7 @@ import duckdb
 
 from matchgate.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the taxpayers table keeps columns.TAXPAYER_STD_COLUMNS only
 REQUIRED_TABLES = ("master_history", "taxpayers", "master_rejects", "store_meta")
 LOAD_HINT = "Load the master file first: matchgate master load MASTER_FILE"
 

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from matchgate.columns import TAXPAYER_STD_COLUMNS
 from matchgate.master.store import open_master
 from matchgate.match.blocking import blocking_keys, key_sets
 from matchgate.match.hashsort import stable_order
@@ -47,8 +48,7 @@ from matchgate.match.settings import MODEL_COLUMNS
 
 ROW_COLUMNS = ("row_id", "tin", "tax_year", *MODEL_COLUMNS)
 TAXPAYER_COLUMNS = ("tin", "tin_type", "last_street", "last_unit", "last_city", "last_state",
-                    "last_zip", "std_first", "std_first_canon", "std_last", "std_suffix",
-                    "std_dob", "std_house", "std_street_name", "std_unit", "std_zip5")
+                    "last_zip", *TAXPAYER_STD_COLUMNS)
 BLOCK_ROWS = 1 << 16  # rows per record batch of the IPC files
 KEY_SEP = "\x1f"
 FORMAT = 5  # of the folder's files: an index of another format is rebuilt
