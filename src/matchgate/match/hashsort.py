@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from matchgate.match.ranges import expand
+
 
 def stable_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(np.argsort(values, kind="stable"), values in that order) for unsigned 64-bit values."""
@@ -44,9 +46,7 @@ def _mend_shared_high_bits(order: np.ndarray, ordered: np.ndarray, low: np.uint6
     runs = np.unique(high[descents])
     starts = np.searchsorted(high, runs, side="left")
     ends = np.searchsorted(high, runs, side="right")
-    counts = ends - starts
-    slots = np.repeat(starts, counts) + (np.arange(int(counts.sum()))
-                                         - np.repeat(np.cumsum(counts) - counts, counts))
+    _, slots = expand(starts, ends)
     # the runs lie in ascending order of their high bits: one sort of all their slots by value,
     # then index, sorts each run within its own slots
     resorted = np.lexsort((order[slots], ordered[slots]))

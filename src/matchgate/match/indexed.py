@@ -46,7 +46,8 @@ from matchgate.match.candidates import (
 from matchgate.match.engine import comparison_names, load_model, tf_comparisons
 from matchgate.match.fewpairs import FewPairScorer, best_by_taxpayer, candidate_rows
 from matchgate.match.inputs import MASTER_PREFIX, requests_input
-from matchgate.match.keyindex import KeyIndex, expand, key_sql, open_index
+from matchgate.match.keyindex import KeyIndex, key_sql, open_index
+from matchgate.match.ranges import expand
 from matchgate.match.scoring import PairScorer
 from matchgate.match.settings import MASTER_DATASET, MODEL_COLUMNS, UNIQUE_ID
 from matchgate.match.sqlpy import Inexact, Unsupported, columns_read
