@@ -418,12 +418,14 @@ def _write_rejects(store_path: Path, target: Path) -> dict[str, int]:
 
 
 def prepare_blocking(store_path: Path, version: str) -> None:
-    """The shipped model's frequent blocking keys (match/frequent.py) and key index
-    (match/keyindex.py), built once with the store so that the first batch or lookup does not
-    pay for them."""
-    from matchgate.match.blocking import BLOCK_KEY_CAP, blocking_keys
+    """The shipped model's key index (match/keyindex.py), built once with the store so that the
+    first batch or lookup does not pay for it. The frequent blocking keys (match/frequent.py)
+    are read by the Splink engines only (DuckDB, Spark), not by the default indexed engine nor
+    the fast path: they are computed by the first batch that uses one of those engines (some
+    10 s at 10 million taxpayers) and kept next to the store, not by every load."""
+    from matchgate.match.blocking import blocking_keys
     from matchgate.match.engine import load_model
-    from matchgate.match.frequent import frequent_dir_for, frequent_keys
+    from matchgate.match.frequent import frequent_dir_for
     from matchgate.match.keyindex import index_dir_for, open_index
     from matchgate.match.train import DEFAULT_MODEL_PATH
 
@@ -435,7 +437,6 @@ def prepare_blocking(store_path: Path, version: str) -> None:
     for derived in (index_dir_for(store_path, version), frequent_dir_for(store_path, version)):
         shutil.rmtree(derived, ignore_errors=True)
     if keys is not None:
-        frequent_keys(store_path, version, keys, BLOCK_KEY_CAP)
         open_index(store_path, version, model)
 
 

@@ -80,23 +80,11 @@ def candidates_sql(predictions: str, requests: str, comparisons: list[str],
             f"{described_sql('found', requests, taxpayers, ordered=ordered)}")
 
 
-def best_rows_sql(predictions: str, comparisons: list[str],
-                  tf_comparisons: frozenset[str] = frozenset(),
-                  history: str = f"{STORE_ALIAS}.master_history",
-                  evidence_struct: bool = False) -> str:
-    """The candidates before their taxpayer's columns (candidates_sql's first part): per request
-    and TIN, the best history row's request_id, tin, scores, evidence and tax year
-    (matched_history_year)."""
-    ctes, best = _best_parts(predictions, comparisons, tf_comparisons, history,
-                             evidence_struct)
-    return f"WITH {ctes}\n{best}"
-
-
 def _best_parts(predictions: str, comparisons: list[str], tf_comparisons: frozenset[str],
                 history: str, evidence_struct: bool) -> tuple[str, str]:
-    """best_rows_sql's common table expressions and its SELECT."""
+    """candidates_sql's common table expressions and its best rows' SELECT."""
     side = f"source_dataset_l = '{MASTER_DATASET}'"
-    pair_cols = ", ".join(_weight_sql(c, c in tf_comparisons) for c in comparisons)
+    pair_cols = weighted_columns_sql(comparisons, tf_comparisons)
     ctes = f"""pairs AS (
     SELECT CASE WHEN {side} THEN unique_id_l ELSE unique_id_r END AS master_uid,
            CASE WHEN {side} THEN unique_id_r ELSE unique_id_l END AS request_id,
@@ -106,16 +94,27 @@ def _best_parts(predictions: str, comparisons: list[str], tf_comparisons: frozen
     SELECT p.*, h.tin, h.tax_year
     FROM pairs p JOIN {history} h
       ON h.row_id = CAST(substr(p.master_uid, {len(MASTER_PREFIX) + 1}) AS BIGINT)
-), best AS (
-    SELECT * FROM rows
-    QUALIFY row_number() OVER (PARTITION BY request_id, tin
-                               ORDER BY match_weight DESC, tax_year DESC) = 1
 )"""
-    select = f"""SELECT b.request_id, b.tin, b.match_probability, b.match_weight,
+    return ctes, best_of_rows_sql("rows", comparisons, evidence_struct)
+
+
+def best_of_rows_sql(rows: str, comparisons: list[str], evidence_struct: bool) -> str:
+    """Per request and TIN, the best row of `rows` (scored pairs with request_id, tin, tax_year,
+    match_probability, match_weight, and per comparison mw_<name>, its weight with any
+    term-frequency adjustment, and gamma_<name>): request_id, tin, scores, evidence and
+    tax year (matched_history_year)."""
+    return f"""SELECT b.request_id, b.tin, b.match_probability, b.match_weight,
        {_evidence_sql(comparisons, evidence_struct)} AS evidence,
        b.tax_year AS matched_history_year
-FROM best b"""
-    return ctes, select
+FROM {rows} b
+QUALIFY row_number() OVER (PARTITION BY b.request_id, b.tin
+                           ORDER BY b.match_weight DESC, b.tax_year DESC) = 1"""
+
+
+def weighted_columns_sql(comparisons: list[str], tf_comparisons: frozenset[str]) -> str:
+    """Per comparison, mw_<name> (its weight with any term-frequency adjustment) and
+    gamma_<name>, from a scorer's mw_, mw_tf_adj_ and gamma_ columns."""
+    return ", ".join(_weight_sql(c, c in tf_comparisons) for c in comparisons)
 
 
 def described_sql(best: str, requests: str, taxpayers: str, *, ordered: bool = True) -> str:

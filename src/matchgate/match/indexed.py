@@ -39,9 +39,10 @@ from matchgate.match.blocking import (
 )
 from matchgate.match.candidates import (
     CANDIDATE_COLUMNS,
-    best_rows_sql,
+    best_of_rows_sql,
     candidates_sql,
     described_sql,
+    weighted_columns_sql,
 )
 from matchgate.match.engine import comparison_names, load_model, tf_comparisons
 from matchgate.match.fewpairs import FewPairScorer, best_by_taxpayer, candidate_rows
@@ -109,7 +110,12 @@ class IndexedMatchEngine:
         # master side's flags are constant true: the pair has the request's key value)
         self.reached_plain = blocking_predicate(capped_model(model, keys), "{}_l", "{}_r")
         self.reached = self.scorer.hoister.rewrite(self.reached_plain)
+        # The engine's queries join as they are written (_pairs_sql: the pairs with their
+        # master rows, then with their requests, whose join applies the rules): DuckDB's own
+        # order joined the requests first and then built a hash table of a chunk's two million
+        # wide master rows, 0.8 CPU-seconds more per chunk of 50,000 requests.
         self.con = duckdb.connect(config={"memory_limit": MATCH_MEMORY_LIMIT,
+                                          "disabled_optimizers": "join_order",
                                           **({"threads": threads} if threads else {})})
         self._hash_sql = ", ".join(f"{key_sql(k)} AS h{n}" for n, k in enumerate(self.sets))
         self._key_columns = sorted({c for keys in self.sets for c in keys})
@@ -236,11 +242,11 @@ class IndexedMatchEngine:
         if len(blocked.request) == 0:
             return narrow(_empty_candidates()) if narrow is not None else _empty_candidates()
         rows, inverse = _distinct_with_inverse(blocked.position, len(self.index.rows.table))
-        master = self.index.rows.take(rows)
+        master = self._with_frequencies(self.index.rows.take(rows), "l")
         master = master.append_column("m_idx", pa.array(np.arange(len(rows), dtype=np.int64)))
         flags = {f: pa.array(v) for f, v in blocked.rare.items()}
-        side = shaped.append_column("q_idx", pa.array(np.arange(shaped.num_rows,
-                                                                 dtype=np.int64)))
+        side = self._with_frequencies(shaped, "r").append_column(
+            "q_idx", pa.array(np.arange(shaped.num_rows, dtype=np.int64)))
         for name, values in flags.items():
             side = side.append_column(name, values)
         pairs = pa.table({"q_idx": pa.array(blocked.request),
@@ -248,28 +254,21 @@ class IndexedMatchEngine:
         few = master.num_rows + side.num_rows <= FEW_ROWS
         con = self.con.cursor()
         try:
-            for column, frequencies in self.index.term_frequencies.items():
-                if few:
-                    # a few rows (one request): only their values' frequencies, or DuckDB
-                    # builds a hash table of every value of the master for each query
-                    present = pa.concat_arrays([_plain(master.column(column)),
-                                                _plain(side.column(column))])
-                    frequencies = frequencies.filter(
-                        pc.is_in(frequencies.column(column), value_set=present))
-                con.register(f"tf_{column}", frequencies)
             for name, table in (("pair_ids", pairs), ("master_rows", master),
                                 ("request_rows", side)):
                 con.register(name, table)
-            scored = _arrow(con, self._scoring_sql(tuple(flags), threshold_probability), few)
-            con.register("predictions", scored)
             if narrow is not None and not few:
-                # the best row per request and TIN first, narrowed, then described: a bulk
-                # chunk's caller keeps a fourth of them, and only those take their taxpayer
-                best = narrow(_arrow(con, self._best_sql, few))
+                # the best row per request and TIN, scored and picked in one query, narrowed,
+                # then described: a bulk chunk's caller keeps a fourth of them, and only those
+                # take their taxpayer
+                best = narrow(_arrow(con, self._best_scored_sql(tuple(flags),
+                                                                threshold_probability), few))
                 con.register("best_rows", best)
                 tins = pc.unique(best.column("tin")).to_numpy(zero_copy_only=False)
                 con.register("candidate_taxpayers", self.index.taxpayer_rows(tins))
                 return _arrow(con, self._described_sql, few).select(list(CANDIDATE_COLUMNS))
+            scored = _arrow(con, self._scoring_sql(tuple(flags), threshold_probability), few)
+            con.register("predictions", scored)
             tins = pc.unique(scored.column("tin")).to_numpy(zero_copy_only=False)
             con.register("candidate_taxpayers", self.index.taxpayer_rows(tins))
             result = _arrow(con, self._candidates_sql(not few), few)
@@ -296,11 +295,18 @@ class IndexedMatchEngine:
                               taxpayers="candidate_taxpayers", evidence_struct=bulk,
                               ordered=not bulk)
 
-    @functools.cached_property
-    def _best_sql(self) -> str:
-        """A bulk chunk's best row per request and TIN (candidates_sql's first part)."""
-        return best_rows_sql("predictions", self.comparisons, self.tf_comparisons,
-                             history="master_rows", evidence_struct=True)
+    @functools.cache  # noqa: B019 (one engine per store and model, kept while it serves)
+    def _best_scored_sql(self, flags: tuple[str, ...], threshold_probability: float) -> str:
+        """A bulk chunk's best row per request and TIN (candidates_sql's first part), in the
+        scoring query itself: the pairs over the threshold (a million in a chunk of 50,000
+        requests) are not written out as Arrow, nor their master row named by a text id and
+        joined again for its TIN and tax year."""
+        scoring = self.scorer.sql(self._pairs_sql(list(flags)), self.reached,
+                                  threshold_probability, keep=("unique_id_r", "tin", "tax_year"))
+        columns = weighted_columns_sql(self.comparisons, self.tf_comparisons)
+        return (f"WITH scored AS ({scoring}), rows AS (SELECT unique_id_r AS request_id, tin, "
+                f"tax_year, match_probability, match_weight, {columns} FROM scored)\n"
+                + best_of_rows_sql("rows", self.comparisons, evidence_struct=True))
 
     @functools.cached_property
     def _described_sql(self) -> str:
@@ -317,17 +323,33 @@ class IndexedMatchEngine:
         cols += [f"m.{h} AS {h}_l, q.{h} AS {h}_r" for h in self.scorer.hoister.columns.values()]
         return (f"(SELECT '{MASTER_DATASET}' AS source_dataset_l, "
                 f"'{MASTER_PREFIX}' || CAST(m.row_id AS VARCHAR) AS unique_id_l, "
-                f"q.{UNIQUE_ID} AS unique_id_r, m.tin, {', '.join(cols)} "
-                f"FROM pair_ids p JOIN {self._with_tf('master_rows', 'l')} m "
-                f"ON m.m_idx = p.m_idx JOIN {self._with_tf('request_rows', 'r')} q "
+                f"q.{UNIQUE_ID} AS unique_id_r, m.tin, m.tax_year, {', '.join(cols)} "
+                f"FROM pair_ids p JOIN {self._with_hoisted('master_rows')} m "
+                f"ON m.m_idx = p.m_idx JOIN {self._with_hoisted('request_rows')} q "
                 f"ON q.q_idx = p.q_idx)")
 
-    def _with_tf(self, table: str, side: str) -> str:
-        """The table with the term frequency of each of its tf columns' values."""
-        cols = [f"t_{c}.tf_{c} AS tf_{c}_{side}" for c in self.scorer.tf_columns]
-        joins = [f"LEFT JOIN tf_{c} t_{c} ON t_{c}.{c} = x.{c}" for c in self.scorer.tf_columns]
-        return (f"(SELECT x.*{''.join(', ' + c for c in cols)}"
-                f"{self.scorer.hoister.select_sql('x')} FROM {table} x {' '.join(joins)})")
+    def _with_hoisted(self, table: str) -> str:
+        """The table with the scorer's hoisted columns (functions of one side's columns)."""
+        return f"(SELECT x.*{self.scorer.hoister.select_sql('x')} FROM {table} x)"
+
+    @functools.cached_property
+    def _frequencies(self) -> dict[str, tuple[pa.Array, pa.Array]]:
+        """Per term-frequency column, its master values and the term frequency of each."""
+        return {c: (self.index.term_frequencies[c].column(c).combine_chunks(),
+                    self.index.term_frequencies[c].column(f"tf_{c}").combine_chunks())
+                for c in self.scorer.tf_columns}
+
+    def _with_frequencies(self, table: pa.Table, side: str) -> pa.Table:
+        """The table with tf_<column>_<side>, the master's term frequency of each row's value
+        of each term-frequency column (null for a null value or one the master does not hold),
+        as a join with the term-frequency table gives it. Looked up in Arrow: a chunk's two
+        million master rows cost DuckDB three hash joins per query, and a dictionary-encoded
+        column (the index's names and dates) is looked up once per distinct value."""
+        for column in self.scorer.tf_columns:
+            values, frequencies = self._frequencies[column]
+            at = _positions_in(_plain_or_encoded(table.column(column)), values)
+            table = table.append_column(f"tf_{column}_{side}", frequencies.take(at))
+        return table
 
 
 # A plain execute skips the relation API's own work on the SQL text (about 13 ms for the scoring
@@ -354,6 +376,20 @@ def _plain(column: pa.ChunkedArray) -> pa.Array:
     """The column as one array of its values (a dictionary-encoded one decoded)."""
     array = column.combine_chunks()
     return array.dictionary_decode() if pa.types.is_dictionary(array.type) else array
+
+
+def _plain_or_encoded(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array (a dictionary-encoded one kept encoded)."""
+    return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+
+
+def _positions_in(array: pa.Array, values: pa.Array) -> pa.Array:
+    """Per element, the position of its value in `values` (distinct, no null), null where the
+    element is null or not there; a dictionary-encoded array by its dictionary's values."""
+    if pa.types.is_dictionary(array.type):
+        found = pc.index_in(array.dictionary, value_set=values)
+        return found.take(array.indices)
+    return pc.index_in(array, value_set=values)
 
 
 def _set_filters(model: dict[str, Any], sets: list[tuple[str, ...]]
