@@ -334,3 +334,37 @@ def test_a_pair_repeated_next_to_itself_is_dropped_and_no_other() -> None:
     assert _repeats_dropped(one, one)[1].tolist() == [3]
     none = np.array([], dtype=np.int64)
     assert len(_repeats_dropped(none, none)[0]) == 0
+
+
+@pytest.mark.parametrize("size", [3, 40, 5000])
+@pytest.mark.parametrize("encoded", [False, True])
+def test_term_frequencies_looked_up_in_arrow_are_those_of_a_join(size: int,
+                                                                 encoded: bool) -> None:
+    """Each element's frequency is the one a LEFT JOIN with the term-frequency table gives
+    (null for a null element or a value the table does not hold), whether the array is
+    dictionary-encoded or not and whether it holds a few elements or many."""
+    import duckdb
+
+    from matchgate.match.indexed import _looked_up
+
+    rng = np.random.default_rng(size)
+    names = [f"N{n}" for n in range(400)]
+    frequencies = pa.table({"v": pa.array(names[:300]),
+                            "tf": pa.array(rng.random(300))})
+    # a null, a value the table does not hold, one it holds, then any
+    picked = [None, "N350", "N7"] + [None if rng.random() < 0.1 else names[int(rng.integers(
+        0, 400))] for _ in range(size - 3)]
+    array = pa.array(picked, type=pa.string())
+    if encoded:
+        array = pa.DictionaryArray.from_arrays(
+            pa.array([None if v is None else names.index(v) for v in picked], type=pa.int32()),
+            pa.array(names))
+    got = _looked_up(array, frequencies.column("v").combine_chunks(),
+                     frequencies.column("tf").combine_chunks())
+    con = duckdb.connect()
+    con.register("freq", frequencies)
+    con.register("elements", pa.table({"i": pa.array(range(size)), "v": pa.array(picked)}))
+    expected = [row[0] for row in con.execute(
+        "SELECT f.tf FROM elements e LEFT JOIN freq f ON f.v = e.v ORDER BY e.i").fetchall()]
+    assert got.to_pylist() == expected
+    assert expected[:2] == [None, None] and expected[2] is not None
