@@ -351,7 +351,7 @@ class IndexedMatchEngine:
         for column in self.scorer.tf_columns:
             values, frequencies = self._frequencies[column]
             table = table.append_column(f"tf_{column}_{side}", _looked_up(
-                _plain_or_encoded(table.column(column)), values, frequencies))
+                _one_array(table.column(column)), values, frequencies))
         return table
 
 
@@ -377,12 +377,12 @@ def _decoded(table: pa.Table) -> pa.Table:
 
 def _plain(column: pa.ChunkedArray) -> pa.Array:
     """The column as one array of its values (a dictionary-encoded one decoded)."""
-    array = column.combine_chunks()
+    array = _one_array(column)
     return array.dictionary_decode() if pa.types.is_dictionary(array.type) else array
 
 
-def _plain_or_encoded(column: pa.ChunkedArray) -> pa.Array:
-    """The column as one array (a dictionary-encoded one kept encoded)."""
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array (a dictionary-encoded one kept encoded; one chunk not copied)."""
     return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
 
 
