@@ -424,6 +424,7 @@ def prepare_blocking(store_path: Path, version: str) -> None:
     the fast path: they are computed by the first batch that uses one of those engines (some
     10 s at 10 million taxpayers) and kept next to the store, not by every load."""
     from matchgate.match.blocking import blocking_keys
+    from matchgate.match.builtonce import remove_built
     from matchgate.match.engine import load_model
     from matchgate.match.frequent import frequent_dir_for
     from matchgate.match.keyindex import index_dir_for, open_index
@@ -434,8 +435,8 @@ def prepare_blocking(store_path: Path, version: str) -> None:
     # Files built for this version from the store just replaced describe that store, not this
     # one: a reload of the same file (same version) by a release that standardizes otherwise
     # would otherwise keep serving the old standardized rows. They are built again.
-    for derived in (index_dir_for(store_path, version), frequent_dir_for(store_path, version)):
-        shutil.rmtree(derived, ignore_errors=True)
+    remove_built(index_dir_for(store_path, version))
+    shutil.rmtree(frequent_dir_for(store_path, version), ignore_errors=True)
     if keys is not None:
         open_index(store_path, version, model)
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ import pyarrow.parquet as pq
 from matchgate.columns import TAXPAYER_STD_COLUMNS
 from matchgate.master.store import open_master
 from matchgate.match.blocking import blocking_keys, key_sets
+from matchgate.match.builtonce import build_once
 from matchgate.match.hashsort import stable_order
 from matchgate.match.settings import MODEL_COLUMNS
 
@@ -134,16 +134,13 @@ def _rules_manifest(keys: list[tuple[str, ...]], tf_columns: list[str]) -> dict[
             "rules": [list(k) for k in key_sets(keys)], "tf_columns": tf_columns}
 
 
-def build_index(store_path: Path, model: dict[str, Any], target: Path) -> None:
-    """Write the index files into target (built in a sibling folder, then renamed)."""
+def build_index(store_path: Path, model: dict[str, Any], tmp: Path) -> None:
+    """Write the index files into the empty folder tmp (build_once renames it into place)."""
     from matchgate.match.engine import master_term_frequencies, tf_columns
 
     keys = blocking_keys(model)
     if keys is None:
         raise ValueError("the model has a blocking rule that is not plain equalities")
-    tmp = target.with_name(target.name + ".building")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     with open_master(store_path) as store:
         con = store.cursor()
         ((total,),) = con.execute("SELECT count(*) FROM master_history").fetchall()
@@ -168,8 +165,6 @@ def build_index(store_path: Path, model: dict[str, Any], target: Path) -> None:
         for column, table in master_term_frequencies(con, columns).items():
             pq.write_table(table, tmp / f"tf_{column}.parquet")
     (tmp / "rules.json").write_text(json.dumps(_rules_manifest(keys, columns)))
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
 
 
 def _latest_alike(con: duckdb.DuckDBPyConnection) -> np.ndarray:
@@ -346,9 +341,9 @@ def open_index(store_path: Path, master_version: str, model: dict[str, Any], *,
                build: bool = True) -> KeyIndex:
     """The index of the master version (built first when missing or stale, if `build`)."""
     directory = index_dir_for(store_path, master_version)
-    if not index_current(directory, model):
-        if not build:
-            raise FileNotFoundError(directory)
-        build_index(store_path, model, directory)
+    if not build and not index_current(directory, model):
+        raise FileNotFoundError(directory)
+    build_once(directory, lambda: index_current(directory, model),
+               lambda tmp: build_index(store_path, model, tmp))
     return KeyIndex(directory)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from matchgate.match.blocking import (
     flag_columns,
     key_sets,
 )
+from matchgate.match.builtonce import build_once
 from matchgate.match.candidates import CANDIDATE_COLUMNS, candidates_sql
 from matchgate.match.engine import (
     _empty_candidates,
@@ -109,10 +109,13 @@ def start_session(master: str = "local[*]", *, app_name: str = "matchgate",
 
 
 def export_master(store_path: Path, target: Path) -> None:
-    """The master history's model input as Parquet (built aside, then renamed)."""
-    tmp = target.with_name(target.name + ".building")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    """The master history's model input as Parquet, `target`/history.parquet (built aside, then
+    renamed; one process at a time, the others wait and use it)."""
+    build_once(target, (target / "history.parquet").exists,
+               lambda tmp: _write_export(store_path, tmp))
+
+
+def _write_export(store_path: Path, tmp: Path) -> None:
     con = duckdb.connect()
     try:
         attach_store(con, str(store_path))
@@ -120,8 +123,6 @@ def export_master(store_path: Path, target: Path) -> None:
         con.execute(f"COPY ({master_select()}) TO '{escaped}' (FORMAT parquet)").fetchall()
     finally:
         con.close()
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
 
 
 class SparkMatchEngine:
@@ -147,8 +148,7 @@ class SparkMatchEngine:
                                           key_cap)
         self.export = self.store_path.with_name(self.store_path.name + ".spark") / (
             self.master_version)
-        if not (self.export / "history.parquet").exists():
-            export_master(self.store_path, self.export)
+        export_master(self.store_path, self.export)
         self.spark = session or start_session(master)
 
     def _master_side(self, requests: Any) -> Any:
