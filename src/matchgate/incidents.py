@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from matchgate.accounting.records import ACCOUNTING_COLUMNS
 from matchgate.accounting.repo import mark_incident
-from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.errors import InputError, NotFound
 from matchgate.store import Store
 from matchgate.store.models import DECISIONS, DISCLOSURE_ACCOUNTING, INCIDENTS
@@ -95,7 +95,7 @@ def flag_incident(store: Store, *, request_id: str, reason: str, flagged_by: str
         mark_incident(conn, incident.accounting_id, incident.incident_id)
     log = AuditLog(store)
     log.append([AuditEvent(
-        "incident.flagged", actor=flagged_by, role=role, origin="cli",
+        EventType.INCIDENT_FLAGGED, actor=flagged_by, role=role, origin="cli",
         batch_id=incident.batch_id, request_id=request_id,
         agreement_version=record["agreement_version"],
         details={"incident_id": incident.incident_id, "accounting_id": incident.accounting_id,

@@ -33,7 +33,7 @@ from matchgate import collector
 from matchgate.accounting import disclosure_record
 from matchgate.agreement import Agreement
 from matchgate.arrowquery import query_arrow
-from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.audit.digests import file_digest, request_ids_digest
 from matchgate.audit.tlog import Signer, TransparencyLog
 from matchgate.codes import DISCLOSING_CODES, Code
@@ -238,7 +238,7 @@ class BatchRun:
             return
         # one event for the batch's receipt: the digest of its request_ids stands for each
         # (audit/digests.py)
-        events = [self._event("batch.received", details={
+        events = [self._event(EventType.BATCH_RECEIVED, details={
             "rows": len(rows), "source": self.requests_path.name,
             "requests_sha256": request_ids_digest(r.request_id for r in rows)})]
         self.store.create_batch(
@@ -395,7 +395,7 @@ class BatchRun:
                 continue
             detail = f"{rej.message} (field '{rej.field}')" if rej.field else rej.message
             decisions.append(self._stored(r.request_id, rej.code, rej.reason, detail=detail))
-            events.append(self._event("request.gated", request_id=r.request_id,
+            events.append(self._event(EventType.REQUEST_GATED, request_id=r.request_id,
                                       outcome="failure",
                                       details={"reason": rej.reason, "field": rej.field}))
         self._save(decisions, events, point="gate")
@@ -421,10 +421,10 @@ class BatchRun:
             if ref is not None:
                 details["taxpayer"] = ref
                 details["match_probability"] = d.match_probability
-            events.append(self._event("request.decided", request_id=d.request_id,
+            events.append(self._event(EventType.REQUEST_DECIDED, request_id=d.request_id,
                                       details=details))
             if d.code in DISCLOSING_CODES and d.matched_tin:
-                events.append(self._event("disclosure", request_id=d.request_id, details={
+                events.append(self._event(EventType.DISCLOSURE, request_id=d.request_id, details={
                     "taxpayer": ref,
                     "recipient": self.agreement.requesting_agency,
                     "legal_basis": self.manifest.legal_basis,
@@ -468,13 +468,13 @@ class BatchRun:
         reasons = Counter(str(reason) for _, _, reason, _ in source)
         batch = self.store.get_batch(batch_id=self.batch_id)
         if batch is not None and batch["status"] == "done":
-            self.audit.append([self._event("batch.responses_rewritten", details=responses)])
+            self.audit.append([self._event(EventType.BATCH_RESPONSES_REWRITTEN, details=responses)])
             return dict(codes), dict(reasons)
         if batch is not None and batch["status"] != "running":
             self.store.set_batch_status(batch_id=self.batch_id, status="running")
         seconds = {**self.seconds}
         seconds["respond"] = seconds.get("respond", 0.0) + time.monotonic() - started
-        events = [self._event("batch.completed", details={
+        events = [self._event(EventType.BATCH_COMPLETED, details={
             "codes": dict(codes), **responses,
             "seconds": {k: round(v, 2) for k, v in seconds.items()}})]
         self.store.set_batch_status(batch_id=self.batch_id, status="done",

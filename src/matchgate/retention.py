@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from matchgate.agreement import Agreement, Retention
-from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.store import Store
 from matchgate.store.models import BATCHES, DECISIONS, REQUESTS, RETENTION_PURGES
 
@@ -112,7 +112,7 @@ def run_retention(store: Store, *, today: date, actor: str | None = None) -> lis
             purges.extend(_purge_batch(store, batch, due, received_on))
     who = actor or getpass.getuser()
     AuditLog(store).append([AuditEvent(
-        "retention.purged", actor=who, role="records_officer", origin="cli",
+        EventType.RETENTION_PURGED, actor=who, role="records_officer", origin="cli",
         batch_id=p.batch_id, details={"kind": p.kind, "rows": p.rows,
                                       "retention_days": p.retention_days,
                                       "received_on": p.received_on.isoformat(),

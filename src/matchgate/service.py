@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from matchgate.agreement import Agreement, load_agreement
-from matchgate.audit import AuditEvent, AuditLog, ChainReport
+from matchgate.audit import AuditEvent, AuditLog, ChainReport, EventType
 from matchgate.audit.tlog import Signer
 from matchgate.diskspace import MIB, TempSpace, use_tmp_dir
 from matchgate.errors import InputError
@@ -51,7 +51,7 @@ class Services:
                                   text=path.read_text(encoding="utf-8"),
                                   loaded_by=self.actor.name)
         AuditLog(self.store).append([AuditEvent(
-            event_type="agreement.loaded", actor=self.actor.name, role=self.actor.role,
+            event_type=EventType.AGREEMENT_LOADED, actor=self.actor.name, role=self.actor.role,
             origin=self.actor.origin, outcome="success", batch_id=None, request_id=None,
             agreement_version=agreement.version,
             details={"agreement_id": agreement.agreement_id, "source": path.name})])

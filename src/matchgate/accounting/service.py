@@ -10,7 +10,7 @@ from typing import Any
 
 from matchgate.accounting.records import ACCOUNTING_COLUMNS
 from matchgate.accounting.repo import accounting_for_period, accounting_for_taxpayer
-from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.audit.redact import normalize_tin
 from matchgate.csvsafe import write_csv
 from matchgate.errors import InputError
@@ -30,8 +30,8 @@ def taxpayer_disclosures(store: Store, tin: str) -> list[dict[str, Any]]:
     with store.reading() as conn:
         rows = accounting_for_taxpayer(conn, digits)
     log = AuditLog(store)
-    log.append([_event("accounting.taxpayer_query", {"taxpayer": log.tin_ref(digits),
-                                                     "records": len(rows)})])
+    log.append([_event(EventType.ACCOUNTING_TAXPAYER_QUERY, {"taxpayer": log.tin_ref(digits),
+                                                             "records": len(rows)})])
     return rows
 
 
@@ -56,7 +56,7 @@ def export_accounting(store: Store, *, start: date, end: date, out: Path,
         document = {"from": start.isoformat(), "to": end.isoformat(), "disclosures": rows}
         out.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n",
                        encoding="utf-8")
-    AuditLog(store).append([_event("accounting.exported", {
+    AuditLog(store).append([_event(EventType.ACCOUNTING_EXPORTED, {
         "from": start.isoformat(), "to": end.isoformat(), "records": len(rows),
         "format": fmt, "file": out.name})])
     return len(rows)

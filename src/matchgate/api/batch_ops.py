@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from matchgate.agreement import Agreement
-from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.codes import Code
 from matchgate.errors import InputError, MatchgateError, NotFound
 from matchgate.intake import load_manifest, read_requests
@@ -87,8 +87,8 @@ def submit(services: Services, user: User, *, source_name: str, content: bytes,
         content=content, manifest=manifest.model_dump(mode="json"),
         release="awaiting_signoff" if agreement.release_requires_signoff else "not_required")
     if created:
-        AuditLog(services.store).append([event(user, "batch.submitted", batch_id=batch_id,
-                                               details={"source": name})])
+        AuditLog(services.store).append([event(user, EventType.BATCH_SUBMITTED,
+                                               batch_id=batch_id, details={"source": name})])
     return job, created
 
 
@@ -129,8 +129,8 @@ def released_responses(services: Services, user: User, job: dict[str, Any]
                           f"batch {job['batch_id']!r} was not released")
     agreement = agreement_for(services, user, job["agreement_id"])
     rows = [response_row(a) for a in answers(services, job["batch_id"])]
-    AuditLog(services.store).append([event(user, "response.read", batch_id=job["batch_id"],
-                                           details={"rows": len(rows)})])
+    AuditLog(services.store).append([event(user, EventType.RESPONSE_READ,
+                                           batch_id=job["batch_id"], details={"rows": len(rows)})])
     return response_columns(agreement.disclosure.disclosable_fields), rows
 
 
@@ -155,5 +155,5 @@ def release(services: Services, user: User, job: dict[str, Any], *, approve: boo
     jobs.set_release(services.store, batch_id=job["batch_id"],
                      release="released" if approve else "refused", by=user.name, reason=reason)
     AuditLog(services.store).append([event(
-        user, "batch.released" if approve else "batch.release_refused",
+        user, EventType.BATCH_RELEASED if approve else EventType.BATCH_RELEASE_REFUSED,
         batch_id=job["batch_id"], details={"reason": reason})])

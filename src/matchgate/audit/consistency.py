@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 
 from matchgate.audit.chain import AuditLog
 from matchgate.audit.digests import request_ids_digest
+from matchgate.audit.events import EventType, RetiredEventType
 from matchgate.store import Store
 from matchgate.store.models import (
     AUDIT_EVENTS,
@@ -126,24 +127,25 @@ def _check_batch(conn: Connection, report: ConsistencyReport, batch_id: str,
     if status == "done" and (undecided := set(requests) - set(decided)):
         report.problems.append(f"batch {batch_id} is done, but undecided: {_named(undecided)}")
     events = AUDIT_EVENTS.c
-    received = _details(conn, batch_id, "batch.received")
+    received = _details(conn, batch_id, EventType.BATCH_RECEIVED)
     digested = len(received) == 1 and "requests_sha256" in received[0]
     if digested:
         _check_received(report, batch_id, received[0], requests)
     elif received:  # recorded before the digests: a request.received event per request
-        _exactly_once(report, batch_id, "request.received",
-                      _counts(conn, batch_id, events.event_type == "request.received"),
+        _exactly_once(report, batch_id, RetiredEventType.REQUEST_RECEIVED,
+                      _counts(conn, batch_id,
+                              events.event_type == RetiredEventType.REQUEST_RECEIVED),
                       set(requests))
     if len(received) != 1:
         report.problems.append(f"batch {batch_id} has {len(received)} batch.received events")
-    outcome = (events.event_type == "request.decided") | (
-        (events.event_type == "request.gated") & (events.outcome == "failure"))
+    outcome = (events.event_type == EventType.REQUEST_DECIDED) | (
+        (events.event_type == EventType.REQUEST_GATED) & (events.outcome == "failure"))
     _exactly_once(report, batch_id, "decision event", _counts(conn, batch_id, outcome),
                   set(decided))
-    responded = _counts(conn, batch_id, events.event_type == "request.responded")
-    _exactly_once(report, batch_id, "request.responded", responded,
+    responded = _counts(conn, batch_id, events.event_type == RetiredEventType.REQUEST_RESPONDED)
+    _exactly_once(report, batch_id, RetiredEventType.REQUEST_RESPONDED, responded,
                   set(requests) if status == "done" and not digested else set())
-    completed = _details(conn, batch_id, "batch.completed")
+    completed = _details(conn, batch_id, EventType.BATCH_COMPLETED)
     if len(completed) != (1 if status == "done" else 0):
         report.problems.append(f"batch {batch_id} ({status}) has {len(completed)} "
                                "batch.completed events")
@@ -155,7 +157,7 @@ def _check_batch(conn: Connection, report: ConsistencyReport, batch_id: str,
     if twice := {rid for rid, n in accounted.items() if n > 1}:
         report.problems.append(f"batch {batch_id}: disclosed more than once (accounting): "
                                f"{_named(twice)}")
-    disclosed = _counts(conn, batch_id, events.event_type == "disclosure")
+    disclosed = _counts(conn, batch_id, events.event_type == EventType.DISCLOSURE)
     if differ := {rid for rid in set(accounted) | set(disclosed)
                   if accounted[rid] != disclosed[rid]}:
         report.problems.append(f"batch {batch_id}: disclosure events and accounting records "

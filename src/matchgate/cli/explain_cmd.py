@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import select
 
-from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.errors import InputError, NotFound
 from matchgate.explain import account_lines, explain_decision, html_page, load_model
 from matchgate.service import Services
@@ -70,8 +70,9 @@ def explain(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html_page(explanation), encoding="utf-8")
     AuditLog(services.store).append([AuditEvent(
-        event_type="decision.explained", actor=services.actor.name, role=services.actor.role,
-        origin="cli", batch_id=explanation.batch_id, request_id=explanation.request_id,
+        event_type=EventType.DECISION_EXPLAINED, actor=services.actor.name,
+        role=services.actor.role, origin="cli", batch_id=explanation.batch_id,
+        request_id=explanation.request_id,
         agreement_version=decision.get("agreement_version"),
         details={"code": explanation.code, "reason": explanation.reason})])
     for line in account_lines(explanation):

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.gate import check_manifest, check_request
 from matchgate.intake import load_manifest
 from matchgate.match.fastpath import FastPath
@@ -78,7 +78,7 @@ def lookup(
                   or check_request(fields, terms_manifest, terms, today=today))
     if rejections:
         first_problem = rejections[0]
-        log.append([AuditEvent(event_type="request.lookup", actor=services.actor.name,
+        log.append([AuditEvent(event_type=EventType.REQUEST_LOOKUP, actor=services.actor.name,
                                role=services.actor.role, origin="cli", outcome="failure",
                                agreement_version=terms.version,
                                details={"reason": first_problem.reason,
@@ -98,7 +98,7 @@ def lookup(
                                   "master_version": fastpath.master_version}
     if decision.matched_tin:
         details["taxpayer"] = log.tin_ref(decision.matched_tin)
-    log.append([AuditEvent(event_type="request.lookup", actor=services.actor.name,
+    log.append([AuditEvent(event_type=EventType.REQUEST_LOOKUP, actor=services.actor.name,
                            role=services.actor.role, origin="cli",
                            agreement_version=terms.version, details=details)])
     table = Table(show_header=False, title=f"lookup ({millis:.1f} ms)")

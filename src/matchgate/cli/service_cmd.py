@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.errors import InputError
 from matchgate.logs import LOG_LEVELS, configure_logging
 from matchgate.pipeline import Actor
@@ -75,8 +75,8 @@ def users_add(
     with Store.open(settings.resolved_database_url()) as store:
         token = add_user(store, name=name, role=role, agency=agency,
                          expires_in=timedelta(days=expires_days))
-        _audit(store, "user.added", {"user": name, "user_role": role, "agency": agency,
-                                     "token_expires": _expiry(expires_days)})
+        _audit(store, EventType.USER_ADDED, {"user": name, "user_role": role, "agency": agency,
+                                             "token_expires": _expiry(expires_days)})
     typer.echo(token)
 
 
@@ -90,8 +90,8 @@ def users_token(
     settings = _settings(database)
     with Store.open(settings.resolved_database_url()) as store:
         token = issue_token(store, name=name, expires_in=timedelta(days=expires_days))
-        _audit(store, "user.token_issued", {"user": name,
-                                            "token_expires": _expiry(expires_days)})
+        _audit(store, EventType.USER_TOKEN_ISSUED, {"user": name,
+                                                    "token_expires": _expiry(expires_days)})
     typer.echo(token)
 
 
@@ -105,7 +105,7 @@ def users_revoke(
     settings = _settings(database)
     with Store.open(settings.resolved_database_url()) as store:
         count = revoke_tokens(store, name=name)
-        _audit(store, "user.tokens_revoked", {"user": name, "revoked": count})
+        _audit(store, EventType.USER_TOKENS_REVOKED, {"user": name, "revoked": count})
     typer.echo(f"revoked {count} token{'s' if count != 1 else ''} of {name}")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from matchgate.agreement import Agreement
-from matchgate.audit import AuditLog, ChainReport
+from matchgate.audit import AuditLog, ChainReport, EventType
 from matchgate.audit.export import verify_store_log
 from matchgate.audit.offline import ExportReport
 from matchgate.errors import NotFound
@@ -32,7 +32,7 @@ CHUNK = 500
 # A request's gate record: `request.gated` (a rejection, or, in batches recorded before
 # session 12, a pass too) or `request.decided`, which is written only for a request that passed
 # the gate and says so ("gate": "passed").
-GATE_EVENTS = ("request.gated", "request.decided")
+GATE_EVENTS = (EventType.REQUEST_GATED, EventType.REQUEST_DECIDED)
 
 
 @dataclass
@@ -115,7 +115,7 @@ def gather(store: Store, *, batch_id: str | None = None, start: date | None = No
                                                 REQUESTS.c.dedupe_key], ids)
         events = _by_batches(conn, AUDIT_EVENTS, [
             AUDIT_EVENTS.c.batch_id, AUDIT_EVENTS.c.request_id, AUDIT_EVENTS.c.event_type],
-            ids, AUDIT_EVENTS.c.event_type.in_((*GATE_EVENTS, "disclosure")))
+            ids, AUDIT_EVENTS.c.event_type.in_((*GATE_EVENTS, EventType.DISCLOSURE)))
         accounted = _by_batches(conn, DISCLOSURE_ACCOUNTING, [
             DISCLOSURE_ACCOUNTING.c.batch_id, DISCLOSURE_ACCOUNTING.c.request_id,
             DISCLOSURE_ACCOUNTING.c.taxpayer_tin, DISCLOSURE_ACCOUNTING.c.incident_id], ids)
@@ -129,7 +129,7 @@ def gather(store: Store, *, batch_id: str | None = None, start: date | None = No
         gated={(e["batch_id"], e["request_id"]) for e in events
                if e["event_type"] in GATE_EVENTS},
         disclosure_events={(e["batch_id"], e["request_id"]) for e in events
-                           if e["event_type"] == "disclosure"},
+                           if e["event_type"] == EventType.DISCLOSURE},
         accounted={(a["batch_id"], a["request_id"]): a for a in accounted},
         agreements=_agreements(store, batches), chain=AuditLog(store).verify(),
         log=verify_store_log(store, public_key, origin=origin) if public_key else None,

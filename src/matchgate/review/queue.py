@@ -9,7 +9,7 @@ from typing import Any
 
 from matchgate.accounting.records import disclosure_record
 from matchgate.agreement import Agreement
-from matchgate.audit import AuditEvent, AuditLog
+from matchgate.audit import AuditEvent, AuditLog, EventType
 from matchgate.errors import InputError
 from matchgate.respond import disclosable_under
 from matchgate.review.lookup import address_is_last_known, taxpayer, taxpayers
@@ -40,7 +40,7 @@ class ReviewQueue:
         until = repo.claim(self.store, batch_id=batch_id, request_id=request_id,
                            reviewer=user.name, ttl=self.claim_ttl)
         AuditLog(self.store).append([self._event(
-            user, "review.claimed", batch_id=batch_id, request_id=request_id,
+            user, EventType.REVIEW_CLAIMED, batch_id=batch_id, request_id=request_id,
             details={"until": until.isoformat()})])
         return until
 
@@ -114,10 +114,11 @@ class ReviewQueue:
                          log: AuditLog) -> list[AuditEvent]:
         """review.decided and, for an approval, its disclosure: written in the transaction of
         the decision itself, so neither exists without the other."""
-        events = [self._event(user, "review.decided", batch_id=batch_id, request_id=request_id,
+        events = [self._event(user, EventType.REVIEW_DECIDED, batch_id=batch_id,
+                              request_id=request_id,
                               details={"code": released["code"], "reason": released["reason"]})]
         if released["code"] != "DENIED":
-            events.append(self._event(user, "disclosure", batch_id=batch_id,
+            events.append(self._event(user, EventType.DISCLOSURE, batch_id=batch_id,
                                       request_id=request_id, details={
                                           "taxpayer": log.tin_ref(item["matched_tin"]),
                                           "recipient": agreement.requesting_agency,
