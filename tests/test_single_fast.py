@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -289,3 +290,38 @@ def test_a_candidate_made_without_its_init_equals_one_made_by_it() -> None:
     assert defaults == Candidate(**required)
     with pytest.raises(TypeError):
         _candidate({**values, "not_a_field": 1})
+
+
+def test_the_service_warms_the_fast_path_up_when_it_starts(
+        stores: tuple[Services, Services], tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    fast, _ = stores
+    app = create_app(fast.settings, services=fast)
+    with caplog.at_level(logging.INFO, logger="matchgate.api.single"), TestClient(app):
+        app.state.warm_up.join(timeout=300)
+        fastpaths = app.state.fastpaths
+        assert fastpaths.warmed is not None, caplog.text
+        assert fastpaths.engine() is fastpaths.engine()  # opened once, by the warm-up
+    assert "fast path warmed up" in caplog.text
+    # not asked for, or no master store to warm up: nothing runs
+    off = create_app(fast.settings.model_copy(update={"warm_up": False}), services=fast)
+    missing = create_app(fast.settings.model_copy(update={"match_store": tmp_path / "none"}),
+                         services=fast)
+    for app in (off, missing):
+        with TestClient(app):
+            assert not hasattr(app.state, "warm_up")
+
+
+def test_a_master_store_that_cannot_be_opened_leaves_a_warning_not_a_dead_service(
+        stores: tuple[Services, Services], tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    fast, _ = stores
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a DuckDB file")
+    app = create_app(fast.settings.model_copy(update={"match_store": broken}), services=fast)
+    with caplog.at_level(logging.INFO, logger="matchgate.api.single"), \
+            TestClient(app) as client:
+        app.state.warm_up.join(timeout=60)
+        assert client.get("/openapi.json").status_code == 200
+    assert app.state.fastpaths.warmed is None
+    assert "the fast path was not warmed up" in caplog.text

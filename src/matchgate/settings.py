@@ -55,6 +55,12 @@ class Settings(BaseSettings):
                     "below it the batch stops cleanly (exit 75, HTTP 507) and resumes when "
                     "space returns")
 
+    warm_up: bool = Field(
+        default=True,
+        description="when the API starts, open the master's key index and look up one made-up "
+                    "request in the background, so that the first single request does not wait "
+                    "for what is read on first use (seconds at 10 million taxpayers)")
+
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0,
                                   description="largest request file (or manifest) accepted")
     review_claim_seconds: int = Field(default=900, gt=0,

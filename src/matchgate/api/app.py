@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -18,7 +20,15 @@ from matchgate.settings import Settings
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     """Build the API on the stores named by `settings` (or on `services` already open)."""
     services = services or Services.open(settings)
-    app = FastAPI(title="matchgate", version="0.1.0",
+    fastpaths = FastPaths(settings.resolved_match_store())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.warm_up and fastpaths.store_path.exists():
+            app.state.warm_up = fastpaths.warm_up_in_background()
+        yield
+
+    app = FastAPI(title="matchgate", version="0.1.0", lifespan=lifespan,
                   description="Identity verification under a disclosure agreement "
                               "(26 U.S.C. 6103): requesters submit batches and read their "
                               "answers; custodian staff review; auditors read everything.")
@@ -27,7 +37,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.review_queue = ReviewQueue(
         store=services.store, master_path=settings.resolved_match_store(),
         claim_ttl=timedelta(seconds=settings.review_claim_seconds))
-    app.state.fastpaths = FastPaths(settings.resolved_match_store())
+    app.state.fastpaths = fastpaths
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024)  # + manifest
     ratelimit.install(app, services.store)

@@ -14,6 +14,7 @@ rewritten) is noticed by its file's identity and size, and its index opened (bui
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -28,6 +29,8 @@ from matchgate.match.fastpath import FastPath
 from matchgate.service import Services
 from matchgate.store import jobs
 from matchgate.worker import Worker
+
+log = logging.getLogger(__name__)
 
 CANDIDATE_SCHEMA = _empty_candidates().schema
 #: how long a single request waits for another holder of its job (a batch worker) to finish
@@ -49,6 +52,10 @@ class FastPathEngine:
                 requests, threshold_probability=threshold_probability)
         return pa.Table.from_pylist(rows, schema=CANDIDATE_SCHEMA)
 
+    def warm_up(self) -> float:
+        with self._lock:
+            return self.fastpath.warm_up()
+
 
 def _identity(path: Path) -> tuple[int, int, int, int]:
     stat = os.stat(path)
@@ -63,6 +70,8 @@ class FastPaths:
         self._lock = threading.Lock()
         self._engine: FastPathEngine | None = None
         self._identity: tuple[int, int, int, int] | None = None
+        #: seconds the last warm-up took (None: not warmed up)
+        self.warmed: float | None = None
 
     def engine(self) -> FastPathEngine:
         identity = _identity(self.store_path) if self.store_path.exists() else None
@@ -71,6 +80,24 @@ class FastPaths:
                 self._engine = FastPathEngine(FastPath(self.store_path))
                 self._identity = identity
             return self._engine
+
+    def warm_up(self) -> None:
+        """Open the master's index and look up one made-up request (FastPath.warm_up), so that
+        the first single request does not wait for it; a missing or unreadable master store is
+        logged (the requests that need it say what is wrong)."""
+        try:
+            seconds = self.engine().warm_up()
+        except Exception as exc:  # a warm-up never stops the service
+            log.warning("the fast path was not warmed up (%s): the first single request "
+                        "opens it", exc)
+            return
+        self.warmed = seconds
+        log.info("fast path warmed up in %.1f s", seconds)
+
+    def warm_up_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.warm_up, name="fast-path-warm-up", daemon=True)
+        thread.start()
+        return thread
 
 
 def run_single(services: Services, fastpaths: FastPaths, *, batch_id: str,
