@@ -14,7 +14,7 @@ from matchgate.master.generate import generate
 from matchgate.master.load import load_master
 from matchgate.match.engine import DuckDBMatchEngine, load_model, make_engine
 from matchgate.match.indexed import IndexedMatchEngine
-from matchgate.match.keyindex import index_dir_for, open_index
+from matchgate.match.keyindex import index_dir_for, key_sql, open_index
 from matchgate.match.settings import MODEL_COLUMNS
 from matchgate.match.sqlpy import compile_condition
 from matchgate.match.train import DEFAULT_MODEL_PATH
@@ -216,7 +216,8 @@ def test_repeated_columns_are_stored_once_and_read_as_values(batch: Batch) -> No
 def test_keys_point_at_the_latest_of_a_taxpayers_alike_rows(batch: Batch) -> None:
     """A taxpayer's years with the same name, date of birth and address are one row to the
     pairs: every key of such a row points at the latest of them, and every row a key points
-    at is the latest of its kind. The keys still count every row (a key's count caps it)."""
+    at is the latest of its kind, stored once per key. The keys still count every row (a key's
+    count caps it)."""
     import duckdb
 
     store, _ = batch
@@ -236,8 +237,18 @@ def test_keys_point_at_the_latest_of_a_taxpayers_alike_rows(batch: Batch) -> Non
         assert len(rule.positions) <= total
         assert all(latest[int(r)] == int(r) for r in np.unique(pointed))
     tin_rule = next(r for r in index.rules if r.keys == ("std_tin",))
-    # one key per row: a TIN's key count is its number of history rows
-    assert len(tin_rule.hashes) == with_tin
+    # alike rows are one entry, yet a TIN's rows are counted: its number of history rows
+    assert len(tin_rule.hashes) < 0.8 * with_tin
+    assert int(tin_rule.rows_before[-1]) == with_tin
+    with duckdb.connect(str(store), read_only=True) as con:
+        per_tin = con.sql("SELECT std_tin, count(*) FROM master_history WHERE std_tin IS NOT "
+                          "NULL GROUP BY std_tin ORDER BY std_tin LIMIT 50").fetchall()
+    tins = pa.table({"std_tin": [t for t, _ in per_tin]})
+    with duckdb.connect() as con:
+        con.register("tins", tins)
+        hashes = con.sql(f"SELECT {key_sql(('std_tin',))} AS h FROM tins").fetchnumpy()["h"]
+    lo, hi = tin_rule.ranges(np.asarray(hashes, dtype=np.uint64))
+    assert tin_rule.rows(lo, hi).tolist() == [n for _, n in per_tin]
 
 
 def test_rows_that_differ_are_never_merged(batch: Batch) -> None:
@@ -305,7 +316,8 @@ def test_key_ranges_looked_up_in_sorted_order_are_those_of_a_plain_search() -> N
     stored = np.sort(np.concatenate([
         rng.integers(0, 2**64 - 1, size=5000, dtype=np.uint64),
         np.repeat(np.uint64(12345), 40), np.array([0, 2**64 - 1], dtype=np.uint64)]))
-    rule = RuleKeys(("std_last",), stored, np.arange(len(stored), dtype=np.int64))
+    rule = RuleKeys(("std_last",), stored, np.arange(len(stored), dtype=np.int64),
+                    np.arange(len(stored) + 1, dtype=np.int64))
     wanted = np.concatenate([rng.choice(stored, 300), rng.integers(0, 2**64 - 1, size=300,
                                                                     dtype=np.uint64),
                              np.array([12345, 12345, 0, 2**64 - 1], dtype=np.uint64)])
@@ -319,21 +331,26 @@ def test_key_ranges_looked_up_in_sorted_order_are_those_of_a_plain_search() -> N
     assert (one_lo[0], one_hi[0]) == (lo[0], hi[0])
 
 
-def test_a_pair_repeated_next_to_itself_is_dropped_and_no_other() -> None:
-    """Blocking drops a pair equal to the one before it (a taxpayer's alike rows, which share
-    one position); a repeat further on is left for the distinct of all pairs; the same
-    position for another request is another pair."""
-    from matchgate.match.indexed import _repeats_dropped
+def test_an_entry_repeated_next_to_itself_is_stored_once_and_rows_still_counted() -> None:
+    """The index stores an entry equal to the one before it once (a taxpayer's alike rows:
+    same key, one position); a repeat further on, or the same position under another key,
+    stays; the history rows before each entry keep every key's row count, which caps it."""
+    from matchgate.match.keyindex import RuleKeys, without_repeats
 
-    owner = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2], dtype=np.int64)
+    keys = np.array([1, 1, 1, 1, 2, 2, 2, 3, 3], dtype=np.uint64)
     position = np.array([5, 5, 7, 5, 5, 5, 5, 7, 8], dtype=np.int64)
-    kept_owner, kept_position = _repeats_dropped(owner, position)
-    assert list(zip(kept_owner.tolist(), kept_position.tolist(), strict=True)) == \
-        [(0, 5), (0, 7), (0, 5), (1, 5), (2, 7), (2, 8)]
-    one = np.array([3], dtype=np.int64)
-    assert _repeats_dropped(one, one)[1].tolist() == [3]
-    none = np.array([], dtype=np.int64)
-    assert len(_repeats_dropped(none, none)[0]) == 0
+    kept_keys, kept_position, rows_before = without_repeats(keys, position)
+    assert list(zip(kept_keys.tolist(), kept_position.tolist(), strict=True)) == \
+        [(1, 5), (1, 7), (1, 5), (2, 5), (3, 7), (3, 8)]
+    rule = RuleKeys(("k",), kept_keys, kept_position, rows_before)
+    wanted = np.array([1, 2, 3, 4], dtype=np.uint64)
+    lo, hi = rule.ranges(wanted)
+    assert rule.rows(lo, hi).tolist() == [4, 3, 2, 0]  # rows of each key, as stored before
+    assert (hi - lo).tolist() == [3, 1, 2, 0]
+    one = np.array([3], dtype=np.uint64)
+    assert [a.tolist() for a in without_repeats(one, one.astype(np.int64))] == [[3], [3], [0, 1]]
+    none = np.array([], dtype=np.uint64)
+    assert [len(a) for a in without_repeats(none, none.astype(np.int64))] == [0, 0, 1]
 
 
 @pytest.mark.parametrize("size", [3, 40, 5000])

@@ -188,6 +188,9 @@ def verify(work: Path, data: Path, store: Path, batch: int, engine: str = DEFAUL
         head_csv(data / "requests.csv", requests, batch)
     home = work / "home"
     prepare_home(home)
+    # the load just wrote gigabytes (the store, its key index): written out now, so that the
+    # kernel's writeback of them does not share the cores with the timed batch
+    os.sync()
     figures = measure([*matchgate_command(), "verify", str(requests), "-m",
                        str(data / "manifest.toml"), "-o", str(home / "responses.csv"),
                        "--home", str(home)], env={"MATCHGATE_MATCH_STORE": str(store),

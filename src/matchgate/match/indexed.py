@@ -158,13 +158,11 @@ class IndexedMatchEngine:
             values, present = hashes[n]
             rule = rules[keys]
             lo, hi = rule.ranges(values)
-            counts = np.where(present, hi - lo, 0)
-            frequent = counts > self.key_cap
+            hi = np.where(present, hi, lo)
+            frequent = rule.rows(lo, hi) > self.key_cap
             rare[rare_flag(keys, self.sets)] = ~frequent
-            hi = np.where(frequent, lo, lo + counts)
-            owner, element = expand(lo, hi)
-            owner, position = _repeats_dropped(owner, np.asarray(rule.positions[element],
-                                                                 dtype=np.int64))
+            owner, element = expand(lo, np.where(frequent, lo, hi))
+            position = np.asarray(rule.positions[element], dtype=np.int64)
             if self._set_filters[n] is not None and len(owner) >= self.narrow_from:
                 holds = self._filter_holds(n, shaped, owner, position)
                 owner, position = owner[holds], position[holds]
@@ -436,21 +434,6 @@ def _distinct_with_inverse(positions: np.ndarray, size: int) -> tuple[np.ndarray
     lookup = np.empty(size, dtype=np.int32 if len(rows) < 2**31 else np.int64)
     lookup[rows] = np.arange(len(rows), dtype=lookup.dtype)
     return rows, lookup[positions].astype(np.int64)
-
-
-def _repeats_dropped(owner: np.ndarray, position: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs without those equal to the pair before. A key's rows are in row order, and a
-    taxpayer's alike rows (one per tax year, keyindex.canonical_positions) point at one
-    position, so the repeats of a pair stand together: some 2.5 times fewer pairs for a rule's
-    filter and for the distinct pairs of all rules, which drop any repeat left."""
-    if len(owner) < 2:
-        return owner, position
-    keep = np.empty(len(owner), dtype=bool)
-    keep[0] = True
-    np.not_equal(position[1:], position[:-1], out=keep[1:])
-    keep[1:] |= owner[1:] != owner[:-1]
-    return owner[keep], position[keep]
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
