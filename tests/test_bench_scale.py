@@ -60,3 +60,14 @@ def test_a_load_cell_gives_its_stages_where_the_load_recorded_them() -> None:
     assert _stages({"seconds": 9.0, "stages": {"standardize": 5.4, "store": 2.6,
                                                "blocking": 1.0}}) == \
         " (standardize 5, store 3, blocking 1)"
+
+
+def test_the_yardstick_times_each_part_of_its_work_in_a_fresh_process() -> None:
+    """The scale benchmark records the machine's speed before and after a verify: three parts
+    of matchgate's kind of work, each one core's CPU seconds, measured in a process of their
+    own (so that nothing the benchmark cached makes them cheaper)."""
+    from bench.yardstick import yardstick
+
+    parts = yardstick()
+    assert set(parts) == {"python", "numpy", "duckdb"}
+    assert all(isinstance(v, float) and v > 0 for v in parts.values()), parts

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from bench.yardstick import yardstick
 
 from matchgate.match.blocking import BLOCK_KEY_CAP
 
@@ -191,11 +192,15 @@ def verify(work: Path, data: Path, store: Path, batch: int, engine: str = DEFAUL
     # the load just wrote gigabytes (the store, its key index): written out now, so that the
     # kernel's writeback of them does not share the cores with the timed batch
     os.sync()
+    before = yardstick()
     figures = measure([*matchgate_command(), "verify", str(requests), "-m",
                        str(data / "manifest.toml"), "-o", str(home / "responses.csv"),
                        "--home", str(home)], env={"MATCHGATE_MATCH_STORE": str(store),
                                                   "MATCHGATE_ENGINE": engine})
     figures["stages"] = stage_seconds(home)
+    # the machine's speed around the run (bench/yardstick.py): these machines drift by a
+    # quarter within an hour, and a run on a slow stretch is read as such
+    figures["yardstick"] = {"before": before, "after": yardstick()}
     return figures, requests
 
 
