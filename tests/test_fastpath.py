@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from conftest import loaded_sample
@@ -220,3 +222,17 @@ def test_kept_candidates_decide_and_record_as_all_of_them(
             everything.get(rid, []))
         decided += expected.matched_tin is not None
     assert decided > 100
+
+
+def test_tins_are_ordered_as_their_strings_whether_cast_or_ranked() -> None:
+    """needed_rows orders candidates by TIN: nine-digit TINs by their value, any other by their
+    dense rank; either way as the strings sort."""
+    from matchgate.pipeline import tin_order
+
+    nine = ["900000001", "123456789", "000000042", "123456789", "999999999"]
+    other = ["12-345", "123456789", "A1", "123456789", "0"]
+    for tins in (nine, other):
+        order = tin_order(pa.array(tins, type=pa.string()))
+        assert [tins[i] for i in np.argsort(order, kind="stable")] == sorted(tins)
+        assert (order[1] == order[3]) and len(set(order.tolist())) == 4
+    assert len(tin_order(pa.array([], type=pa.string()))) == 0

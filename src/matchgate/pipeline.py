@@ -869,8 +869,7 @@ def needed_rows(table: pa.Table, keep_from: float) -> np.ndarray | None:
     # group ids by hashing (their order does not matter), TINs ranked in their string order
     group = pc.dictionary_encode(table.column("request_id").combine_chunks()
                                  ).indices.to_numpy(zero_copy_only=False)
-    tin = np.asarray(pc.rank(table.column("tin").combine_chunks(), sort_keys="ascending",
-                             tiebreaker="dense"))
+    tin = tin_order(table.column("tin").combine_chunks())
     probability = table.column("match_probability").to_numpy()
     weight = table.column("match_weight").to_numpy()
     keep = np.zeros(table.num_rows, dtype=bool)
@@ -880,6 +879,16 @@ def needed_rows(table: pa.Table, keep_from: float) -> np.ndarray | None:
     keep[_top(group, best_two, 2)] = True
     keep |= ranked & (probability >= keep_from)
     return keep
+
+
+def tin_order(tins: pa.Array) -> np.ndarray:
+    """Numbers that order the TINs as their strings do: the TINs themselves when every one is
+    nine digits (the master's are: a cast, a tenth of the time of ranking 800,000 strings),
+    their dense rank otherwise."""
+    if tins.null_count == 0 and len(tins) and pc.all(pc.and_(
+            pc.equal(pc.utf8_length(tins), 9), pc.utf8_is_digit(tins))).as_py():
+        return np.asarray(pc.cast(tins, pa.int64()))
+    return np.asarray(pc.rank(tins, sort_keys="ascending", tiebreaker="dense"))
 
 
 def _ranked(gamma: dict[str, int]) -> bool:
