@@ -385,3 +385,25 @@ def test_term_frequencies_looked_up_in_arrow_are_those_of_a_join(size: int,
         "SELECT f.tf FROM elements e LEFT JOIN freq f ON f.v = e.v ORDER BY e.i").fetchall()]
     assert got.to_pylist() == expected
     assert expected[:2] == [None, None] and expected[2] is not None
+
+
+def test_master_values_gathered_by_their_codes_are_those_taken_by_rows(batch: Batch) -> None:
+    """The rules' filters read master columns per pair (the date of birth): a column stored
+    dictionary-encoded is gathered from its codes, any other taken by rows; either gives the
+    values taking the rows gives, nulls too."""
+    store, _ = batch
+    engine = IndexedMatchEngine(store)
+    rows = engine.index.rows
+    encoded = [c for c in MODEL_COLUMNS if rows.codes(c) is not None]
+    assert encoded and rows.codes("row_id") is None
+    rng = np.random.default_rng(3)
+    position = rng.integers(0, len(rows.table), size=5000)
+    for column in [*encoded, "std_dob"]:
+        values = engine._master_values((column,), position)[0]
+        taken = rows.take(position, [column]).column(column)
+        if pa.types.is_dictionary(values.type):
+            values = values.dictionary_decode()
+        if pa.types.is_dictionary(taken.type):
+            taken = taken.combine_chunks().dictionary_decode()
+        assert values.to_pylist() == taken.to_pylist(), column
+    assert any(rows.take(position, [c]).column(c).null_count for c in encoded)

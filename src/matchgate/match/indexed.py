@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,10 +180,9 @@ class IndexedMatchEngine:
         and a date of birth missing on one side" finds most of its pairs by its keys and drops
         them by its filter: dropped here, their master rows are neither taken nor joined)."""
         columns = self._filter_columns[n]
-        rows, inverse = _distinct_with_inverse(position, len(self.index.rows.table))
-        master = self.index.rows.take(rows, columns).take(pa.array(inverse))
         request = shaped.select(list(columns)).take(pa.array(owner))
-        narrow = pa.table({**{f"{c}_l": master.column(c) for c in columns},
+        narrow = pa.table({**{f"{c}_l": col for c, col in zip(
+                               columns, self._master_values(columns, position), strict=True)},
                            **{f"{c}_r": request.column(c) for c in columns}})
         con = self.con.cursor()
         try:
@@ -193,6 +192,19 @@ class IndexedMatchEngine:
         finally:
             con.close()
         return np.asarray(held, dtype=bool)
+
+    def _master_values(self, columns: Sequence[str], position: np.ndarray) -> list[pa.Array]:
+        """The master rows' values of these columns at each position (repeated as often as a
+        position is): gathered from the codes of a dictionary-encoded column (the date of
+        birth the rules' filters read), taken from the distinct rows otherwise."""
+        encoded = [self.index.rows.codes(c) for c in columns]
+        if all(e is not None for e in encoded):
+            return [pa.DictionaryArray.from_arrays(pa.array(codes[position], mask=codes[
+                position] < 0), dictionary) for codes, dictionary in
+                (e for e in encoded if e is not None)]
+        rows, inverse = _distinct_with_inverse(position, len(self.index.rows.table))
+        master = self.index.rows.take(rows, columns).take(pa.array(inverse))
+        return [master.column(c).combine_chunks() for c in columns]
 
     # -- scoring -------------------------------------------------------------------------------
     def find_candidates(self, requests: pa.Table, *, threshold_probability: float = 0.01,

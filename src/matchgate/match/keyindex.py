@@ -270,6 +270,19 @@ class BlockFile:
     def column(self, name: str) -> pa.ChunkedArray:
         return self.table.column(name)
 
+    @functools.cache  # noqa: B019 (one per opened file, kept while it serves)
+    def codes(self, name: str) -> tuple[np.ndarray, pa.Array] | None:
+        """A dictionary-encoded column as one array of every row's code and the file's one
+        dictionary (a row's value is dictionary[codes[row]], null where its code is -1); None
+        for a column stored as values. Made once (4 bytes a row), so that many rows' values
+        are gathered by position with numpy instead of taken block by block."""
+        column = self.column(name)
+        if not pa.types.is_dictionary(column.type) or column.num_chunks == 0:
+            return None
+        codes = np.concatenate([np.asarray(pc.fill_null(chunk.indices, -1))
+                                for chunk in column.chunks]).astype(np.int32, copy=False)
+        return codes, column.chunk(0).dictionary
+
     def take(self, positions: np.ndarray, columns: Sequence[str] | None = None) -> pa.Table:
         """The rows at the given positions, in that order (only their pages are read), with
         all columns or only `columns`. Taken batch by batch: Arrow's take over the whole
