@@ -266,22 +266,24 @@ class BlockFile:
         self.table = self.reader.read_all()  # zero-copy over the mapped file
         self.batches = self.table.to_batches()
         self.starts = np.cumsum([0, *(b.num_rows for b in self.batches)])
+        self._codes: dict[str, tuple[np.ndarray, pa.Array] | None] = {}
 
     def column(self, name: str) -> pa.ChunkedArray:
         return self.table.column(name)
 
-    @functools.cache  # noqa: B019 (one per opened file, kept while it serves)
     def codes(self, name: str) -> tuple[np.ndarray, pa.Array] | None:
         """A dictionary-encoded column as one array of every row's code and the file's one
         dictionary (a row's value is dictionary[codes[row]], null where its code is -1); None
         for a column stored as values. Made once (4 bytes a row), so that many rows' values
         are gathered by position with numpy instead of taken block by block."""
-        column = self.column(name)
-        if not pa.types.is_dictionary(column.type) or column.num_chunks == 0:
-            return None
-        codes = np.concatenate([np.asarray(pc.fill_null(chunk.indices, -1))
-                                for chunk in column.chunks]).astype(np.int32, copy=False)
-        return codes, column.chunk(0).dictionary
+        if name not in self._codes:  # kept with the file, freed with it
+            column = self.column(name)
+            self._codes[name] = None if (not pa.types.is_dictionary(column.type)
+                                         or column.num_chunks == 0) else (
+                np.concatenate([np.asarray(pc.fill_null(chunk.indices, -1))
+                                for chunk in column.chunks]).astype(np.int32, copy=False),
+                column.chunk(0).dictionary)
+        return self._codes[name]
 
     def take(self, positions: np.ndarray, columns: Sequence[str] | None = None) -> pa.Table:
         """The rows at the given positions, in that order (only their pages are read), with
