@@ -180,9 +180,9 @@ class IndexedMatchEngine:
         and a date of birth missing on one side" finds most of its pairs by its keys and drops
         them by its filter: dropped here, their master rows are neither taken nor joined)."""
         columns = self._filter_columns[n]
+        master = self._master_values(columns, position)
         request = shaped.select(list(columns)).take(pa.array(owner))
-        narrow = pa.table({**{f"{c}_l": col for c, col in zip(
-                               columns, self._master_values(columns, position), strict=True)},
+        narrow = pa.table({**{f"{c}_l": m for c, m in zip(columns, master, strict=True)},
                            **{f"{c}_r": request.column(c) for c in columns}})
         con = self.con.cursor()
         try:
@@ -197,11 +197,9 @@ class IndexedMatchEngine:
         """The master rows' values of these columns at each position (repeated as often as a
         position is): gathered from the codes of a dictionary-encoded column (the date of
         birth the rules' filters read), taken from the distinct rows otherwise."""
-        encoded = [self.index.rows.codes(c) for c in columns]
-        if all(e is not None for e in encoded):
-            return [pa.DictionaryArray.from_arrays(pa.array(codes[position], mask=codes[
-                position] < 0), dictionary) for codes, dictionary in
-                (e for e in encoded if e is not None)]
+        rows_file = self.index.rows
+        if all(rows_file.codes(c) is not None for c in columns):
+            return [rows_file.gathered(c, position) for c in columns]
         rows, inverse = _distinct_with_inverse(position, len(self.index.rows.table))
         master = self.index.rows.take(rows, columns).take(pa.array(inverse))
         return [master.column(c).combine_chunks() for c in columns]

@@ -285,6 +285,15 @@ class BlockFile:
                 column.chunk(0).dictionary)
         return self._codes[name]
 
+    def gathered(self, name: str, positions: np.ndarray) -> pa.DictionaryArray:
+        """A dictionary-encoded column's values at the positions, gathered from its codes."""
+        encoded = self.codes(name)
+        if encoded is None:
+            raise ValueError(f"column {name!r} is not dictionary-encoded")
+        codes, dictionary = encoded
+        at = codes[positions]
+        return pa.DictionaryArray.from_arrays(pa.array(at, mask=at < 0), dictionary)
+
     def take(self, positions: np.ndarray, columns: Sequence[str] | None = None) -> pa.Table:
         """The rows at the given positions, in that order (only their pages are read), with
         all columns or only `columns`. Taken batch by batch: Arrow's take over the whole
