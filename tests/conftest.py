@@ -14,6 +14,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -23,11 +24,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from api_world import World, make_world
+from matchgate.agreement import load_agreement
 from matchgate.cli.main import run
-from matchgate.intake import RequestRow
+from matchgate.intake import RequestRow, load_manifest
 from matchgate.master.generate import GenerateReport, generate
 from matchgate.master.load import load_master
 from matchgate.store import Store
+
+# the example agreements and manifests, and a fixed day, for the gate's tests
+ROOT = Path(__file__).resolve().parents[1]
+AGREEMENT = load_agreement(ROOT / "examples" / "agreement.toml")
+MANIFEST = load_manifest(ROOT / "examples" / "manifest.toml")
+COURT = load_agreement(ROOT / "examples" / "agreement-court-order.toml")
+COURT_MANIFEST = load_manifest(ROOT / "examples" / "manifest-court-order.toml")
+TODAY = date(2026, 1, 15)
 
 POSTGRES_URL = os.environ.get("MATCHGATE_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from matchgate.agreement import Agreement, load_agreement
+from conftest import AGREEMENT, COURT, COURT_MANIFEST, MANIFEST, TODAY
+from matchgate.agreement import Agreement
 from matchgate.columns import REQUEST_COLUMNS
 from matchgate.gate import check_batch, check_manifest, dedupe_key
-from matchgate.intake import Manifest, load_manifest
+from matchgate.intake import Manifest
 from matchgate.intake.rows import RequestRow
 
-ROOT = Path(__file__).resolve().parents[1]
-AGREEMENT = load_agreement(ROOT / "examples" / "agreement.toml")
-MANIFEST = load_manifest(ROOT / "examples" / "manifest.toml")
-COURT = load_agreement(ROOT / "examples" / "agreement-court-order.toml")
-COURT_MANIFEST = load_manifest(ROOT / "examples" / "manifest-court-order.toml")
-TODAY = date(2026, 1, 15)
 PERSON: dict[str, str | None] = {
     "first_name": "Maria", "middle_name": "Elena", "last_name": "Garcia Lopez",
     "suffix": None, "date_of_birth": "1985-03-12", "tin": None,

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from matchgate.agreement import load_agreement
+from conftest import AGREEMENT, COURT, COURT_MANIFEST, MANIFEST, TODAY
 from matchgate.codes import REASONS, Code
 from matchgate.gate import check_request
 from matchgate.gate.values import citation_key, parse_date, tin_problem
-from matchgate.intake import load_manifest
 
-ROOT = Path(__file__).resolve().parents[1]
-AGREEMENT = load_agreement(ROOT / "examples" / "agreement.toml")
-MANIFEST = load_manifest(ROOT / "examples" / "manifest.toml")
-COURT = load_agreement(ROOT / "examples" / "agreement-court-order.toml")
-COURT_MANIFEST = load_manifest(ROOT / "examples" / "manifest-court-order.toml")
-TODAY = date(2026, 1, 15)
 GOOD = {
     "request_id": "R1", "first_name": "Maria", "middle_name": "Elena",
     "last_name": "Garcia Lopez", "suffix": None, "date_of_birth": "1985-03-12", "tin": None,

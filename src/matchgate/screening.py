@@ -23,7 +23,8 @@ import pyarrow as pa
 from matchgate import collector
 from matchgate.agreement import Agreement
 from matchgate.columns import REQUEST_COLUMNS, STD_COLUMNS
-from matchgate.gate import Rejection, check_request, dedupe_key
+from matchgate.gate import Rejection
+from matchgate.gate.verdicts import for_batch
 from matchgate.standardize import standardize_table
 
 if TYPE_CHECKING:
@@ -67,14 +68,12 @@ def screen_part(ids: Sequence[str], fields: Sequence[Fields], check: Sequence[bo
 def _screen_part(ids: Sequence[str], fields: Sequence[Fields], check: Sequence[bool],
                  manifest: Manifest, agreement: Agreement, today: date
                  ) -> tuple[list[Screened], pa.Table]:
+    verdicts = for_batch(manifest, agreement, today)
     out: list[Screened] = []
     for values, wanted in zip(fields, check, strict=True):
-        key = dedupe_key(values)
-        problem = None
-        if wanted:
-            problems = check_request(values, manifest, agreement, today=today)
-            problem = problems[0] if problems else None
-        out.append((key, problem))
+        parsed = verdicts.parsed(values)
+        out.append((verdicts.key(values, parsed),
+                    verdicts.first_problem(values, parsed) if wanted else None))
     ok = [n for n, ((_, problem), wanted) in enumerate(zip(out, check, strict=True))
           if wanted and problem is None]
     return out, standardize_fields([ids[n] for n in ok], [fields[n] for n in ok])

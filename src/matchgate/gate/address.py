@@ -122,8 +122,9 @@ def _has_street_name(street: str, parsed: ParsedAddress) -> bool:
                informative(toks, structure=True)) or any(_ORDINAL.fullmatch(t) for t in toks)
 
 
-def _line_problems(street: str, parsed: ParsedAddress, options: AddressGate
-                   ) -> list[Rejection]:
+def line_problems(street: str, parsed: ParsedAddress, options: AddressGate
+                  ) -> list[Rejection]:
+    """The problems of a street line (given, and parsed with the rest of its address)."""
     if is_placeholder(street, structure=True):
         return [reject("address_placeholder", "street", f"'{street}'")]
     if not options.allow_po_box and is_po_box(street, parsed):
@@ -139,8 +140,10 @@ def _line_problems(street: str, parsed: ParsedAddress, options: AddressGate
     return out
 
 
-def _zip_problems(zip_text: str | None, state: str | None, parsed: ParsedAddress,
-                  options: AddressGate) -> list[Rejection]:
+def zip_problems(zip_text: str | None, state: str | None, parsed: ParsedAddress,
+                 options: AddressGate) -> list[Rejection]:
+    """The problems of the ZIP code (`state`: the address's USPS state code, or None); the
+    parsed address is read only when the ZIP field is empty."""
     if zip_text is None:
         if parsed.zip5 is None:
             return [reject("zip_invalid", "zip", "the ZIP code is missing")]
@@ -172,23 +175,36 @@ def _city_placeholder(city: str) -> bool:
             or is_not_applicable(city) or all(t in {"NA", "SAME", "X"} for t in toks))
 
 
+def city_problems(city: str) -> list[Rejection]:
+    """The problem of a city given in its own field."""
+    return [reject("address_placeholder", "city", f"'{city}'")] if _city_placeholder(city) else []
+
+
+def state_problems(state: str | None, state_text: str | None) -> list[Rejection]:
+    """The problem of the state (`state`: its USPS code, None when it is not one)."""
+    if state is not None:
+        return []
+    return [reject("state_invalid", "state",
+                   f"'{state_text}'" if state_text else "the state is missing")]
+
+
 def check_address(fields: Fields, options: AddressGate) -> list[Rejection]:
-    """Every problem of the request's address, the most telling first."""
+    """Every problem of the request's address, the most telling first: the street line's, the
+    city's, the state's, then the ZIP code's."""
     street, city, state_text, zip_text = (fields.get("street"), fields.get("city"),
                                           fields.get("state"), fields.get("zip"))
     if street is None:
         detail = "" if any(fields.get(f) for f in ADDRESS_FIELDS) else "no address field is set"
         return [reject("address_missing", "street", detail)]
     parsed = parsed_address(street, fields.get("unit"), city, state_text, zip_text)
-    out = _line_problems(street, parsed, options)
+    out = line_problems(street, parsed, options)
     whole_line = city is None and state_text is None and zip_text is None
-    if city is not None and _city_placeholder(city):
-        out.append(reject("address_placeholder", "city", f"'{city}'"))
-    elif city is None and not (whole_line and parsed.city):
+    if city is not None:
+        out.extend(city_problems(city))
+    elif not (whole_line and parsed.city):
         out.append(reject("city_missing", "city"))
     state = state_code(state_text) if state_text is not None else state_code(parsed.state)
-    if state is None:
-        out.append(reject("state_invalid", "state",
-                          f"'{state_text}'" if state_text else "the state is missing"))
-    out.extend(_zip_problems(zip_text, state, parsed, options))
+    out.extend(state_problems(state, state_text))
+    out.extend(zip_problems(zip_text, state, parsed, options))
     return out
+

@@ -4,7 +4,7 @@ batch or already answered under the agreement), and the agreement's volume limit
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from matchgate.gate.values import parse_date, tin_digits
 if TYPE_CHECKING:
     from matchgate.intake.manifest import Manifest
     from matchgate.intake.rows import RequestRow
+    from matchgate.standardize import ParsedAddress
 
 Fields = Mapping[str, str | None]
 
@@ -38,14 +39,25 @@ def dedupe_key(fields: Fields) -> str:
     address (house, street, unit, ZIP5). 32 hex characters of a sha256 (no personal data)."""
     p = parsed_address(fields.get("street"), fields.get("unit"), fields.get("city"),
                       fields.get("state"), fields.get("zip"))
-    middle = _norm(fields.get("middle_name"))
+    return hashed_key(key_parts(fields, p))
+
+
+def key_parts(fields: Fields, parsed: ParsedAddress, norm: Callable[[str | None], str] = _norm,
+              dob: Callable[[str | None], str] = _dob) -> list[str]:
+    """The normalized parts of a request's duplicate key (`norm` and `dob` are _norm and
+    _dob, or the same remembered per value: gate/verdicts.py)."""
+    middle = norm(fields.get("middle_name"))
     tin = fields.get("tin")
-    parts = [
-        _norm(fields.get("first_name")), middle[:1], _norm(fields.get("last_name")),
-        _norm(fields.get("suffix")), _dob(fields.get("date_of_birth")),
-        (tin_digits(tin) or _norm(tin)) if tin else "",
-        _norm(p.house), _norm(p.street), _norm(p.unit), p.zip5 or _norm(fields.get("zip")),
+    return [
+        norm(fields.get("first_name")), middle[:1], norm(fields.get("last_name")),
+        norm(fields.get("suffix")), dob(fields.get("date_of_birth")),
+        (tin_digits(tin) or norm(tin)) if tin else "",
+        norm(parsed.house), norm(parsed.street), norm(parsed.unit),
+        parsed.zip5 or norm(fields.get("zip")),
     ]
+
+
+def hashed_key(parts: Sequence[str]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 

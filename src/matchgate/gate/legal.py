@@ -83,24 +83,6 @@ def name_problem(text: str, *, surname: bool) -> str | None:
     return None
 
 
-def _names(fields: Fields, basis: LegalBasis) -> list[Rejection]:
-    out = []
-    for field, missing, surname in (("first_name", "missing_first_name", False),
-                                    ("last_name", "missing_last_name", True)):
-        value = fields.get(field)
-        if value is None:
-            if basis.requires(field):
-                out.append(reject(missing, field))
-            continue
-        if problem := name_problem(value, surname=surname):
-            out.append(reject("invalid_name", field, problem))
-    for field in ("middle_name",):
-        value = fields.get(field)
-        if value is not None and (problem := name_problem(value, surname=False)):
-            out.append(reject("invalid_name", field, problem))
-    return out
-
-
 @lru_cache(maxsize=64)
 def _citation_keys(authorities: tuple[str, ...]) -> frozenset[str]:
     return frozenset(citation_key(a) for a in authorities)
@@ -136,20 +118,40 @@ def _checks(basis: LegalBasis, today: date) -> list[tuple[str, str, str, Callabl
     ]
 
 
+FieldCheck = Callable[[str | None], Rejection | None]
+
+
+def _field_check(field: str, missing: str | None, invalid: str,
+                 validate: Callable[[str], str | None], required: bool) -> FieldCheck:
+    """The problem of one field's value: missing where required, or invalid."""
+    def check(value: str | None) -> Rejection | None:
+        if value is None:
+            return reject(missing, field) if required and missing is not None else None
+        problem = validate(value)
+        return reject(invalid, field, problem) if problem else None
+    return check
+
+
+def legal_checks(basis: LegalBasis, *, today: date) -> list[tuple[str, FieldCheck]]:
+    """Per field, in the order of the law, the check of its value alone: names (first, last,
+    middle), the legal elements, then date of birth and TIN. A request's legal problems are
+    these checks' results in this order (each depends on one field's value only, so a batch can
+    judge each distinct value once: gate/verdicts.py)."""
+    checks = [
+        ("first_name", "missing_first_name", "invalid_name",
+         lambda v: name_problem(v, surname=False)),
+        ("last_name", "missing_last_name", "invalid_name",
+         lambda v: name_problem(v, surname=True)),
+        ("middle_name", None, "invalid_name", lambda v: name_problem(v, surname=False)),
+        *_checks(basis, today),
+        ("date_of_birth", None, "invalid_date_of_birth", lambda v: dob_problem(v, today=today)),
+        ("tin", None, "invalid_tin", tin_problem),
+    ]
+    return [(field, _field_check(field, missing, invalid, validate, basis.requires(field)))
+            for field, missing, invalid, validate in checks]
+
+
 def check_legal_elements(fields: Fields, basis: LegalBasis, *, today: date) -> list[Rejection]:
     """Every problem with the request's name and legal elements, in the order of the law."""
-    out = _names(fields, basis)
-    for field, missing, invalid, validate in _checks(basis, today):
-        value = fields.get(field)
-        if value is None:
-            if basis.requires(field):
-                out.append(reject(missing, field))
-        elif problem := validate(value):
-            out.append(reject(invalid, field, problem))
-    dob = fields.get("date_of_birth")
-    if dob is not None and (problem := dob_problem(dob, today=today)):
-        out.append(reject("invalid_date_of_birth", "date_of_birth", problem))
-    tin = fields.get("tin")
-    if tin is not None and (problem := tin_problem(tin)):
-        out.append(reject("invalid_tin", "tin", problem))
-    return out
+    return [problem for field, check in legal_checks(basis, today=today)
+            if (problem := check(fields.get(field))) is not None]
