@@ -407,3 +407,36 @@ def test_master_values_gathered_by_their_codes_are_those_taken_by_rows(batch: Ba
             taken = taken.combine_chunks().dictionary_decode()
         assert values.to_pylist() == taken.to_pylist(), column
     assert any(rows.take(position, [c]).column(c).null_count for c in encoded)
+
+
+def test_hoisted_columns_worked_out_per_value_are_those_of_each_row(batch: Batch) -> None:
+    """The scorer's hoisted columns (functions of one master column) worked out once per
+    dictionary value and taken back by code are the values the query computes row by row,
+    for null values too (CONCAT of a null is not null). (A bulk chunk's candidates, which are
+    scored so, are those of a single request's path: the struct-evidence test above.)"""
+    store, _ = batch
+    engine = IndexedMatchEngine(store)
+    rows = engine.index.rows
+    position = np.random.default_rng(5).integers(0, len(rows.table), size=6000)
+    master = rows.take(position)
+    con = engine.con.cursor()
+    hoisted, given = engine._hoisted_by_value(con, master)
+    names = list(engine.scorer.hoister.columns.values())
+    assert given and given <= set(names)
+    con.register("master_rows", master)
+    expected = con.sql(f"SELECT {', '.join(names)} FROM {engine._with_hoisted('master_rows')}"
+                       ).to_arrow_table()
+    # given ones by value; the query computes the others (the sample's dates are nearly all
+    # distinct, so they are stored as values, not codes)
+    con.register("hoisted_rows", hoisted)
+    rest = con.sql(f"SELECT {', '.join(names)} FROM "
+                   f"{engine._with_hoisted('hoisted_rows', given)}").to_arrow_table()
+    for name in names:
+        assert rest.column(name).to_pylist() == expected.column(name).to_pylist(), name
+    for name in given:
+        got = hoisted.column(name).combine_chunks()
+        if pa.types.is_dictionary(got.type):
+            got = got.dictionary_decode()
+        assert got.to_pylist() == expected.column(name).to_pylist(), name
+    assert any(master.column(engine._hoisted_sources[n] or "").null_count for n in given)
+

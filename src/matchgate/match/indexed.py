@@ -265,6 +265,9 @@ class IndexedMatchEngine:
         few = master.num_rows + side.num_rows <= FEW_ROWS
         con = self.con.cursor()
         try:
+            given: frozenset[str] = frozenset()
+            if not few:
+                master, given = self._hoisted_by_value(con, master)
             for name, table in (("pair_ids", pairs), ("master_rows", master),
                                 ("request_rows", side)):
                 con.register(name, table)
@@ -272,13 +275,14 @@ class IndexedMatchEngine:
                 # the best row per request and TIN, scored and picked in one query, narrowed,
                 # then described: a bulk chunk's caller keeps a fourth of them, and only those
                 # take their taxpayer
-                best = narrow(_arrow(con, self._best_scored_sql(tuple(flags),
-                                                                threshold_probability), few))
+                best = narrow(_arrow(con, self._best_scored_sql(
+                    tuple(flags), threshold_probability, given), few))
                 con.register("best_rows", best)
                 tins = pc.unique(best.column("tin")).to_numpy(zero_copy_only=False)
                 con.register("candidate_taxpayers", self.index.taxpayer_rows(tins))
                 return _arrow(con, self._described_sql, few).select(list(CANDIDATE_COLUMNS))
-            scored = _arrow(con, self._scoring_sql(tuple(flags), threshold_probability), few)
+            scored = _arrow(con, self._scoring_sql(tuple(flags), threshold_probability, given),
+                            few)
             con.register("predictions", scored)
             tins = pc.unique(scored.column("tin")).to_numpy(zero_copy_only=False)
             con.register("candidate_taxpayers", self.index.taxpayer_rows(tins))
@@ -289,10 +293,11 @@ class IndexedMatchEngine:
         return narrow(result) if narrow is not None else result
 
     @functools.cache  # noqa: B019 (one engine per store and model, kept while it serves)
-    def _scoring_sql(self, flags: tuple[str, ...], threshold_probability: float) -> str:
+    def _scoring_sql(self, flags: tuple[str, ...], threshold_probability: float,
+                     given: frozenset[str] = frozenset()) -> str:
         """The scoring query (generated once per set of flags and threshold: generating it
         costs a single request more than running it)."""
-        return self.scorer.sql(self._pairs_sql(list(flags)), self.reached,
+        return self.scorer.sql(self._pairs_sql(list(flags), given), self.reached,
                                threshold_probability,
                                keep=("source_dataset_l", "unique_id_l", "unique_id_r", "tin"))
 
@@ -307,12 +312,13 @@ class IndexedMatchEngine:
                               ordered=not bulk)
 
     @functools.cache  # noqa: B019 (one engine per store and model, kept while it serves)
-    def _best_scored_sql(self, flags: tuple[str, ...], threshold_probability: float) -> str:
+    def _best_scored_sql(self, flags: tuple[str, ...], threshold_probability: float,
+                         given: frozenset[str] = frozenset()) -> str:
         """A bulk chunk's best row per request and TIN (candidates_sql's first part), in the
         scoring query itself: the pairs over the threshold (a million in a chunk of 50,000
         requests) are not written out as Arrow, nor their master row named by a text id and
         joined again for its TIN and tax year."""
-        scoring = self.scorer.sql(self._pairs_sql(list(flags)), self.reached,
+        scoring = self.scorer.sql(self._pairs_sql(list(flags), given), self.reached,
                                   threshold_probability, keep=("unique_id_r", "tin", "tax_year"))
         columns = weighted_columns_sql(self.comparisons, self.tf_comparisons)
         return (f"WITH scored AS ({scoring}), rows AS (SELECT unique_id_r AS request_id, tin, "
@@ -325,9 +331,10 @@ class IndexedMatchEngine:
         part), in no particular order."""
         return described_sql("best_rows", "request_rows", "candidate_taxpayers", ordered=False)
 
-    def _pairs_sql(self, flags: list[str]) -> str:
+    def _pairs_sql(self, flags: list[str], given: frozenset[str] = frozenset()) -> str:
         """The pairs with both sides' model columns (_l master, _r request), the rare flags and
-        the term frequencies of each side's values, as the scorer reads them."""
+        the term frequencies of each side's values, as the scorer reads them (`given`: the
+        hoisted columns master_rows carries already, _hoisted_by_value)."""
         cols = [f"m.{c} AS {c}_l, q.{c} AS {c}_r" for c in MODEL_COLUMNS]
         cols += [f"TRUE AS {f}_l, q.{f} AS {f}_r" for f in flags]
         cols += [f"m.tf_{c}_l, q.tf_{c}_r" for c in self.scorer.tf_columns]
@@ -335,13 +342,49 @@ class IndexedMatchEngine:
         return (f"(SELECT '{MASTER_DATASET}' AS source_dataset_l, "
                 f"'{MASTER_PREFIX}' || CAST(m.row_id AS VARCHAR) AS unique_id_l, "
                 f"q.{UNIQUE_ID} AS unique_id_r, m.tin, m.tax_year, {', '.join(cols)} "
-                f"FROM pair_ids p JOIN {self._with_hoisted('master_rows')} m "
+                f"FROM pair_ids p JOIN {self._with_hoisted('master_rows', given)} m "
                 f"ON m.m_idx = p.m_idx JOIN {self._with_hoisted('request_rows')} q "
                 f"ON q.q_idx = p.q_idx)")
 
-    def _with_hoisted(self, table: str) -> str:
-        """The table with the scorer's hoisted columns (functions of one side's columns)."""
-        return f"(SELECT x.*{self.scorer.hoister.select_sql('x')} FROM {table} x)"
+    def _hoisted_by_value(self, con: duckdb.DuckDBPyConnection, master: pa.Table
+                          ) -> tuple[pa.Table, frozenset[str]]:
+        """The master rows with those of the scorer's hoisted columns that read one
+        dictionary-encoded column, each worked out once per value of its dictionary (and for
+        null) and taken back to the rows by their codes (a chunk's two million master rows
+        hold a few hundred thousand distinct names and dates, computing them per row took an
+        eighth of the scoring query), and the names of the columns so added (the query
+        computes the others per row)."""
+        given = []
+        for name, source in self._hoisted_sources.items():
+            if source is None or source not in master.column_names:
+                continue
+            array = _one_array(master.column(source))
+            if not pa.types.is_dictionary(array.type) or len(array.dictionary) > len(array):
+                continue
+            values = pa.concat_arrays([array.dictionary, pa.nulls(1, array.dictionary.type)])
+            con.register("hoisted_values", pa.table({source: values}))
+            try:
+                computed = _arrow(con, f"SELECT {self._hoisted_sql[name]} AS v "
+                                       "FROM hoisted_values", True).column("v")
+            finally:
+                con.unregister("hoisted_values")
+            codes = pc.fill_null(array.indices, len(array.dictionary))
+            master = master.append_column(name, _taken(_one_array(computed), codes))
+            given.append(name)
+        return master, frozenset(given)
+
+    @functools.cached_property
+    def _hoisted_sources(self) -> dict[str, str | None]:
+        return self.scorer.hoister.sources()
+
+    @functools.cached_property
+    def _hoisted_sql(self) -> dict[str, str]:
+        return {name: sql for sql, name in self.scorer.hoister.columns.items()}
+
+    def _with_hoisted(self, table: str, given: frozenset[str] = frozenset()) -> str:
+        """The table with the scorer's hoisted columns (functions of one side's columns), but
+        those `given` (it has them)."""
+        return f"(SELECT x.*{self.scorer.hoister.select_sql('x', given)} FROM {table} x)"
 
     @functools.cached_property
     def _frequencies(self) -> dict[str, tuple[pa.Array, pa.Array]]:
@@ -387,6 +430,13 @@ def _plain(column: pa.ChunkedArray) -> pa.Array:
     """The column as one array of its values (a dictionary-encoded one decoded)."""
     array = _one_array(column)
     return array.dictionary_decode() if pa.types.is_dictionary(array.type) else array
+
+
+def _taken(values: pa.Array, codes: pa.Array) -> pa.Array:
+    """values[codes]: text as a dictionary over the values (no text copied), numbers taken."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return pa.DictionaryArray.from_arrays(codes, values)
+    return values.take(codes)
 
 
 def _one_array(column: pa.ChunkedArray) -> pa.Array:

@@ -13,6 +13,7 @@ columns, hx<n>_l / hx<n>_r) rather than once per pair.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,10 +90,21 @@ class Hoister:
         rewritten = tree.transform(swap, copy=True)
         return rewritten.sql(dialect="duckdb") if changed else condition
 
-    def select_sql(self, alias: str) -> str:
-        """The hoisted columns computed over a side's table `alias` (', expr AS hx<n>'...)."""
+    def sources(self) -> dict[str, str | None]:
+        """Per hoisted column (hx<n>), the one column its SQL reads, or None when it reads
+        more than one (a function of one column's value can be worked out once per distinct
+        value: match/indexed.py does so for a dictionary-encoded column)."""
+        out: dict[str, str | None] = {}
+        for sql, name in self.columns.items():
+            read = {c.name for c in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Column)}
+            out[name] = read.pop() if len(read) == 1 else None
+        return out
+
+    def select_sql(self, alias: str, given: Collection[str] = ()) -> str:
+        """The hoisted columns computed over a side's table `alias` (', expr AS hx<n>'...),
+        but those `given` (the table has them already)."""
         return "".join(f", {_aliased(sql, alias)} AS {name}"
-                       for sql, name in self.columns.items())
+                       for sql, name in self.columns.items() if name not in given)
 
 
 def _aliased(sql: str, alias: str) -> str:
