@@ -207,4 +207,3 @@ def check_address(fields: Fields, options: AddressGate) -> list[Rejection]:
     out.extend(state_problems(state, state_text))
     out.extend(zip_problems(zip_text, state, parsed, options))
     return out
-

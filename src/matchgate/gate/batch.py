@@ -22,15 +22,15 @@ if TYPE_CHECKING:
 Fields = Mapping[str, str | None]
 
 
-def _norm(value: str | None) -> str:
+def normalized(value: str | None) -> str:
     return " ".join(tokens(value))
 
 
-def _dob(value: str | None) -> str:
+def dob_key(value: str | None) -> str:
     if value is None:
         return ""
     parsed = parse_date(value, today=date.today())
-    return parsed.isoformat() if parsed else _norm(value)
+    return parsed.isoformat() if parsed else normalized(value)
 
 
 def dedupe_key(fields: Fields) -> str:
@@ -42,10 +42,10 @@ def dedupe_key(fields: Fields) -> str:
     return hashed_key(key_parts(fields, p))
 
 
-def key_parts(fields: Fields, parsed: ParsedAddress, norm: Callable[[str | None], str] = _norm,
-              dob: Callable[[str | None], str] = _dob) -> list[str]:
-    """The normalized parts of a request's duplicate key (`norm` and `dob` are _norm and
-    _dob, or the same remembered per value: gate/verdicts.py)."""
+def key_parts(fields: Fields, parsed: ParsedAddress, norm: Callable[[str | None], str] = normalized,
+              dob: Callable[[str | None], str] = dob_key) -> list[str]:
+    """The normalized parts of a request's duplicate key (`norm` and `dob` are normalized and
+    dob_key, or the same remembered per value: gate/verdicts.py)."""
     middle = norm(fields.get("middle_name"))
     tin = fields.get("tin")
     return [

@@ -29,7 +29,7 @@ from matchgate.gate.address import (
     state_problems,
     zip_problems,
 )
-from matchgate.gate.batch import _dob, _norm, hashed_key, key_parts
+from matchgate.gate.batch import dob_key, hashed_key, key_parts, normalized
 from matchgate.gate.legal import legal_checks
 from matchgate.gate.rejection import Rejection
 from matchgate.standardize import ParsedAddress
@@ -82,8 +82,8 @@ class Verdicts:
         self.state: _Table[str, str | None] = _Table(state_code)
         self.zip: _Table[tuple[str, str | None], Rejection | None] = _Table(
             lambda key: _first(zip_problems(key[0], key[1], _UNPARSED, self.options)))
-        self.norm: _Table[str, str] = _Table(_norm)
-        self.dob: _Table[str, str] = _Table(_dob)
+        self.norm: _Table[str, str] = _Table(normalized)
+        self.dob: _Table[str, str] = _Table(dob_key)
 
     def parsed(self, fields: Fields) -> ParsedAddress:
         """The request's address parsed (as dedupe_key and check_address parse it)."""

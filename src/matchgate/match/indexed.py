@@ -267,8 +267,7 @@ class IndexedMatchEngine:
                 master, given = self._hoisted_by_value(con, master)
             # each pair's master row, taken in pair order (4-byte codes for the encoded
             # columns): the query then joins the pairs to their requests only; joining them to
-            # the distinct master rows built a hash table of two million wide rows per chunk,
-            # a third of the query's time
+            # the distinct master rows built a hash table of two million wide rows per chunk
             pairs = master.take(pa.array(inverse)).append_column(
                 "q_idx", pa.array(blocked.request))
             for name, table in (("master_pairs", pairs), ("master_rows", master),
@@ -336,8 +335,9 @@ class IndexedMatchEngine:
 
     def _pairs_sql(self, flags: list[str], given: frozenset[str] = frozenset()) -> str:
         """The pairs with both sides' model columns (_l master, _r request), the rare flags and
-        the term frequencies of each side's values, as the scorer reads them (`given`: the
-        hoisted columns master_rows carries already, _hoisted_by_value)."""
+        the term frequencies of each side's values, as the scorer reads them: master_pairs
+        holds each pair's master row and its request's q_idx (`given`: the hoisted columns it
+        carries already, _hoisted_by_value)."""
         cols = [f"m.{c} AS {c}_l, q.{c} AS {c}_r" for c in MODEL_COLUMNS]
         cols += [f"TRUE AS {f}_l, q.{f} AS {f}_r" for f in flags]
         cols += [f"m.tf_{c}_l, q.tf_{c}_r" for c in self.scorer.tf_columns]
@@ -353,8 +353,8 @@ class IndexedMatchEngine:
         """The master rows with those of the scorer's hoisted columns that read one
         dictionary-encoded column, each worked out once per value of its dictionary (and for
         null) and taken back to the rows by their codes (a chunk's two million master rows
-        hold a few hundred thousand distinct names and dates, computing them per row took an
-        eighth of the scoring query), and the names of the columns so added (the query
+        hold some tens of thousands of distinct names and dates at 10M; computing them per row
+        took an eighth of the scoring query), and the names of the columns so added (the query
         computes the others per row)."""
         given = []
         for name, source in self._hoisted_sources.items():
