@@ -118,3 +118,5 @@ def test_one_verdicts_per_basis_agreement_and_day() -> None:
     assert for_batch(MANIFEST, AGREEMENT, TODAY) is first
     assert for_batch(MANIFEST, AGREEMENT, date(2026, 1, 16)) is not first
     assert for_batch(COURT_MANIFEST, COURT, TODAY) is not first
+    assert len(verdicts_module._KEPT) <= verdicts_module.KEPT  # the oldest went
+    assert for_batch(MANIFEST, AGREEMENT, TODAY) is not first

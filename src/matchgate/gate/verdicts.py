@@ -122,16 +122,20 @@ class Verdicts:
 
 
 _UNPARSED = ParsedAddress("unknown", None, None, None, None, None, None, None)
+#: Verdicts kept per process. Each holds at most REMEMBERED values per table (some 100 MB when
+#: every table is full of long unique values, such as reasons), so a long-lived service that
+#: screens small batches in process holds a bounded amount.
+KEPT = 2
 _KEPT: dict[tuple[str, str, date], Verdicts] = {}
 
 
 def for_batch(manifest: Manifest, agreement: Agreement, today: date) -> Verdicts:
     """The Verdicts of this legal basis, agreement version and day, kept across the parts of a
-    batch that one process screens (a few are kept; the oldest goes)."""
+    batch that one process screens (KEPT of them; the oldest goes)."""
     key = (manifest.legal_basis, agreement.version, today)
     verdicts = _KEPT.get(key)
     if verdicts is None:
-        if len(_KEPT) >= 4:
+        if len(_KEPT) >= KEPT:
             del _KEPT[next(iter(_KEPT))]
         verdicts = _KEPT[key] = Verdicts(manifest, agreement, today)
     return verdicts
