@@ -357,22 +357,24 @@ class IndexedMatchEngine:
         took an eighth of the scoring query), and the names of the columns so added (the query
         computes the others per row)."""
         given = []
-        for name, source in self._hoisted_sources.items():
-            if source is None or source not in master.column_names:
+        for source, hoisted in self._hoisted_by_source.items():
+            if source not in master.column_names:
                 continue
             array = _one_array(master.column(source))
             if not pa.types.is_dictionary(array.type) or len(array.dictionary) > len(array):
                 continue
             values = pa.concat_arrays([array.dictionary, pa.nulls(1, array.dictionary.type)])
             con.register("hoisted_values", pa.table({source: values}))
-            try:
-                computed = _arrow(con, f"SELECT {self._hoisted_sql[name]} AS v "
-                                       "FROM hoisted_values", True).column("v")
+            try:  # every hoisted column of this source in one query
+                computed = _arrow(con, "SELECT " + ", ".join(
+                    f"{sql} AS {name}" for name, sql in hoisted) + " FROM hoisted_values", True)
             finally:
                 con.unregister("hoisted_values")
             codes = pc.fill_null(array.indices, len(array.dictionary))
-            master = master.append_column(name, _taken(_one_array(computed), codes))
-            given.append(name)
+            for name, _ in hoisted:
+                master = master.append_column(name, _taken(_one_array(computed.column(name)),
+                                                           codes))
+                given.append(name)
         return master, frozenset(given)
 
     @functools.cached_property
@@ -380,8 +382,14 @@ class IndexedMatchEngine:
         return self.scorer.hoister.sources()
 
     @functools.cached_property
-    def _hoisted_sql(self) -> dict[str, str]:
-        return {name: sql for sql, name in self.scorer.hoister.columns.items()}
+    def _hoisted_by_source(self) -> dict[str, list[tuple[str, str]]]:
+        """Per master column, the hoisted columns that read it alone: (name, SQL)."""
+        sql_of = {name: sql for sql, name in self.scorer.hoister.columns.items()}
+        out: dict[str, list[tuple[str, str]]] = {}
+        for name, source in self._hoisted_sources.items():
+            if source is not None:
+                out.setdefault(source, []).append((name, sql_of[name]))
+        return out
 
     def _with_hoisted(self, table: str, given: frozenset[str] = frozenset()) -> str:
         """The table with the scorer's hoisted columns (functions of one side's columns), but
